@@ -1,0 +1,136 @@
+/** Small process and network helpers for the local stack and the test harness. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, createWriteStream } from "node:fs";
+import { createServer, connect } from "node:net";
+import { delimiter, join } from "node:path";
+
+/** A port that was free a moment ago (the kernel picks it; the small race is acceptable for tests). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+/** Finds `name` on PATH (and in the sbin folders, where Debian puts nginx), or says what to install. */
+export function findBinary(name: string, installHint: string): string {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new Error(`${name} not found on PATH: install it (${installHint})`);
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+const running = new Set<ChildProcess>();
+// Last resort if the parent dies without stopping its children (an uncaught error in a test, say).
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Starts a child whose stdout and stderr go to `logFile`. */
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): ManagedProcess {
+  const log = createWriteStream(logFile, { flags: "a" });
+  // detached: its own process group, so a Ctrl+C meant for the stack does not reach every child at once
+  // and the stack can stop them in order.
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  running.add(child);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? "unknown");
+    });
+    child.once("error", (err) => {
+      running.delete(child);
+      log.write(`failed to start: ${err.message}\n`);
+      resolve("spawn-error");
+    });
+  });
+  return { name, child, logFile, exited };
+}
+
+/** SIGTERM, then SIGKILL after `timeoutMs`; resolves with how it exited. */
+export async function stopProcess(proc: ManagedProcess, timeoutMs = 10_000): Promise<number | string> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.exited;
+  proc.child.kill("SIGTERM");
+  const timer = setTimeout(() => proc.child.kill("SIGKILL"), timeoutMs);
+  const result = await proc.exited;
+  clearTimeout(timer);
+  return result;
+}
+
+/**
+ * Polls `check` until it returns true, failing with `what` after `timeoutMs`, or at once when
+ * `proc` exits first. For the harness's readiness probes; tests wait for events instead.
+ */
+export async function pollUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  {
+    timeoutMs = 30_000,
+    intervalMs = 50,
+    proc,
+  }: { timeoutMs?: number; intervalMs?: number; proc?: ManagedProcess } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | string | undefined;
+  void proc?.exited.then((code) => (exited = code));
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (exited !== undefined) throw new Error(`${what}: ${proc?.name} exited (${exited}); see ${proc?.logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not ready after ${timeoutMs} ms${proc ? `; see ${proc.logFile}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** GET `url`, true on a 200. */
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+/** Sends PING over a raw TCP connection; true on +PONG (also when Redis requires no auth). */
+export function redisPing(port: number, host = "127.0.0.1", password?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.setTimeout(1_000, () => socket.destroy());
+    socket.once("error", () => resolve(false));
+    socket.once("close", () => resolve(false));
+    socket.once("connect", () => socket.write(`${password ? `AUTH ${password}\r\n` : ""}PING\r\n`));
+    socket.on("data", (chunk) => {
+      if (chunk.toString().includes("+PONG")) {
+        resolve(true);
+        socket.destroy();
+      }
+    });
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * `npm run stack`: starts the local stack, prints one JSON line on stdout when it is healthy, and stops
+ * everything on SIGINT/SIGTERM (exit 0). Logs go to files; their folder is in the JSON line.
+ *
+ *   npm run stack -- --replicas 3 --workers 2 --port 8080
+ *   STACK_REPLICAS=3 STACK_WORKERS=2 STACK_PORT=8080 npm run stack
+ */
+import { parseArgs } from "node:util";
+import { EnvReader } from "../services/shared/config.js";
+import { startStack } from "./stack.js";
+
+const { values } = parseArgs({
+  options: {
+    replicas: { type: "string" },
+    workers: { type: "string" },
+    port: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  process.stderr.write(
+    "usage: npm run stack -- [--replicas N] [--workers N] [--port N]   (or STACK_REPLICAS, STACK_WORKERS, STACK_PORT)\n",
+  );
+  process.exit(0);
+}
+
+const read = new EnvReader({
+  STACK_REPLICAS: values.replicas ?? process.env.STACK_REPLICAS,
+  STACK_WORKERS: values.workers ?? process.env.STACK_WORKERS,
+  STACK_PORT: values.port ?? process.env.STACK_PORT,
+  STACK_BROADCASTER_PORT: process.env.STACK_BROADCASTER_PORT,
+  STACK_TICK_INTERVAL_MS: process.env.STACK_TICK_INTERVAL_MS,
+  STACK_BALANCE: process.env.STACK_BALANCE,
+});
+const options = {
+  replicas: read.integer("STACK_REPLICAS", 2, { min: 1, max: 64 }),
+  workers: read.integer("STACK_WORKERS", 2, { min: 1, max: 64 }),
+  port: read.integer("STACK_PORT", 0, { min: 0, max: 65_535 }),
+  broadcasterPort: read.integer("STACK_BROADCASTER_PORT", 0, { min: 0, max: 65_535 }),
+  tickIntervalMs: read.integer("STACK_TICK_INTERVAL_MS", 1000, { min: 0 }),
+  balance: read.oneOf("STACK_BALANCE", ["ip_hash", "hash"] as const, "ip_hash"),
+};
+try {
+  read.assertValid();
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+
+process.stderr.write(`starting ${options.replicas} replica(s) x ${options.workers} worker(s)...\n`);
+let stack: Awaited<ReturnType<typeof startStack>>;
+try {
+  stack = await startStack(options);
+} catch (err) {
+  process.stderr.write(`stack failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+
+const { url, broadcaster, token, redis, replicas, logDir } = stack;
+process.stdout.write(JSON.stringify({ ready: true, url, broadcaster, token, redis, replicas, logs: logDir }) + "\n");
+process.stderr.write(`ready: open ${url} (logs in ${logDir}); Ctrl+C stops everything\n`);
+
+let signalled = false;
+const shutdown = (signal: NodeJS.Signals) => {
+  if (signalled) return;
+  signalled = true;
+  process.stderr.write(`${signal}: stopping...\n`);
+  void stack.stop().then(() => process.exit(0));
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);

@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Emitter } from "@socket.io/redis-emitter";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import type { ServerToClientEvents } from "../shared/events.js";
+import type { Logger } from "../shared/logger.js";
+import { roomKey } from "../shared/names.js";
+import { parseBroadcastRequest, type BroadcastRequest } from "./broadcast-request.js";
+import type { Publisher } from "./publisher.js";
+
+export interface BroadcastApiDeps {
+  emitter: Emitter<ServerToClientEvents>;
+  publisher: Publisher;
+  /** Unset: `POST /broadcast` answers 503 and says how to enable it. The API is never open. */
+  token: string | undefined;
+  /** Largest accepted body in bytes. */
+  bodyLimitBytes: number;
+  log: Logger;
+}
+
+/**
+ * - `GET /healthz`: alive, and whether Redis is connected.
+ * - `POST /broadcast` `{ event, data?, room? }` with `Authorization: Bearer <token>`:
+ *   202 once Redis accepted it; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 503 Redis down.
+ */
+export function createBroadcastApi({ emitter, publisher, token, bodyLimitBytes, log }: BroadcastApiDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true, redis: publisher.ready ? "ready" : "unavailable" });
+  });
+
+  app.post(
+    "/broadcast",
+    (req, res, next) => {
+      if (token === undefined) {
+        return void res.status(503).json({ error: "broadcast API disabled: set BROADCASTER_TOKEN to enable it" });
+      }
+      // Checked before the body is read: strangers cannot make us parse anything.
+      if (!bearerMatches(req.headers.authorization, token)) {
+        return void res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "missing or wrong bearer token" });
+      }
+      if (!req.is("application/json")) {
+        return void res.status(415).json({ error: "Content-Type must be application/json" });
+      }
+      next();
+    },
+    express.json({ limit: bodyLimitBytes, strict: false }),
+    async (req, res) => {
+      const parsed = parseBroadcastRequest(req.body);
+      if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+      if (!publisher.ready) return void res.status(503).json({ error: "redis unavailable, try again later" });
+      try {
+        await publisher.capture(() => emit(emitter, parsed.value));
+      } catch (err) {
+        log.warn("broadcast not published", { err, event: parsed.value.event });
+        return void res.status(503).json({ error: "redis did not accept the message, try again later" });
+      }
+      log.debug("broadcast published", { event: parsed.value.event, room: parsed.value.room });
+      res.status(202).json({ ok: true });
+    },
+  );
+
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+  });
+
+  // body-parser's errors carry the status to answer: 400 malformed JSON, 413 too large, 415 bad charset.
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) log.error("request failed", { err });
+    const message =
+      err.type === "entity.parse.failed"
+        ? "malformed JSON body"
+        : err.type === "entity.too.large"
+          ? `body larger than ${bodyLimitBytes} bytes`
+          : status === 500
+            ? "internal error"
+            : err.message;
+    res.status(status).json({ error: message });
+  });
+
+  return app;
+}
+
+function emit(emitter: Emitter<ServerToClientEvents>, { event, data, room }: BroadcastRequest): void {
+  // The API relays events the typed map does not know (that is its purpose), hence the untyped view.
+  const target = (room === undefined ? emitter : emitter.to(roomKey(room))) as unknown as {
+    emit(event: string, ...args: unknown[]): boolean;
+  };
+  if (data === undefined) target.emit(event);
+  else target.emit(event, data);
+}
+
+/** Constant-time: compares SHA-256 digests, which have equal length whatever the inputs. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer (.+)$/i.exec(header ?? "");
+  const given = createHash("sha256")
+    .update(match?.[1] ?? "")
+    .digest();
+  const expected = createHash("sha256").update(token).digest();
+  return timingSafeEqual(given, expected) && match !== null;
+}

@@ -1,0 +1,49 @@
+import { EnvReader } from "../shared/config.js";
+import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
+
+export interface BroadcasterConfig {
+  /** `BROADCASTER_PORT`: the HTTP API. @default 8081 */
+  port: number;
+  /** `BROADCASTER_HOST`: keep it loopback or internal; Compose sets 0.0.0.0 inside the container. @default "127.0.0.1" */
+  host: string;
+  /** `BROADCASTER_TOKEN`: bearer token for `POST /broadcast`; unset keeps the API off. At least 16 characters. */
+  token: string | undefined;
+  /** `REDIS_URL`: required; the emitter publishes there. */
+  redisUrl: string;
+  /** `REDIS_KEY`: must match the servers' adapter key. @default "socket.io" */
+  redisKey: string;
+  /** `TICK_INTERVAL_MS`: period of the `tick` event; 0 turns it off. @default 1000 */
+  tickIntervalMs: number;
+  /** `BROADCAST_BODY_LIMIT`: largest accepted request body in bytes (413 above). @default 65536 */
+  bodyLimitBytes: number;
+  /** `LOG_LEVEL`. @default "info" */
+  logLevel: LogLevel;
+}
+
+export const MIN_TOKEN_LENGTH = 16;
+
+export function loadBroadcasterConfig(env: Readonly<Record<string, string | undefined>>): BroadcasterConfig {
+  const read = new EnvReader(env);
+  const token = read.raw("BROADCASTER_TOKEN");
+  const redisUrl = read.url("REDIS_URL", ["redis:", "rediss:"]);
+  read.check(
+    redisUrl !== undefined || read.raw("REDIS_URL") !== undefined,
+    "REDIS_URL is required (e.g. redis://localhost:6379)",
+  );
+  read.check(
+    token === undefined || token.length >= MIN_TOKEN_LENGTH,
+    `BROADCASTER_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 24)`,
+  );
+  const config: BroadcasterConfig = {
+    port: read.integer("BROADCASTER_PORT", 8081, { min: 0, max: 65_535 }),
+    host: read.string("BROADCASTER_HOST", "127.0.0.1"),
+    token,
+    redisUrl: redisUrl ?? "",
+    redisKey: read.string("REDIS_KEY", "socket.io"),
+    tickIntervalMs: read.integer("TICK_INTERVAL_MS", 1000, { min: 0, max: 86_400_000 }),
+    bodyLimitBytes: read.integer("BROADCAST_BODY_LIMIT", 65_536, { min: 64, max: 10_000_000 }),
+    logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+  };
+  read.assertValid();
+  return config;
+}

@@ -1,0 +1,51 @@
+import { createServer } from "node:http";
+import { Emitter } from "@socket.io/redis-emitter";
+import { ConfigError } from "../shared/config.js";
+import type { ServerToClientEvents } from "../shared/events.js";
+import { createLogger } from "../shared/logger.js";
+import { closeRedis, createRedisClient } from "../shared/redis.js";
+import { onShutdownSignal } from "../shared/signals.js";
+import { createBroadcastApi } from "./api.js";
+import { loadBroadcasterConfig } from "./config.js";
+import { Publisher } from "./publisher.js";
+import { startTicker } from "./ticker.js";
+
+let config;
+try {
+  config = loadBroadcasterConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  createLogger({ service: "broadcaster", pid: process.pid }).error(err.message, { problems: err.problems });
+  process.exit(78); // EX_CONFIG: a restart will not help
+}
+const log = createLogger({ service: "broadcaster", pid: process.pid }, { level: config.logLevel });
+
+// No offline queue: while Redis is down a publish fails at once (503) instead of waiting to be sent later.
+const redis = createRedisClient(config.redisUrl, log, { name: "broadcaster", disableOfflineQueue: true });
+redis.connect().catch((err: unknown) => log.error("redis connect failed", { err }));
+const publisher = new Publisher(redis, log);
+// Same key and (default msgpack) parser as the servers' adapter, or nobody receives anything.
+const emitter = new Emitter<ServerToClientEvents>(publisher, { key: config.redisKey });
+
+const stopTicker = startTicker(emitter, publisher, config.tickIntervalMs, log);
+if (config.token === undefined) {
+  log.warn("broadcast API disabled: set BROADCASTER_TOKEN (16+ characters) to enable POST /broadcast");
+}
+const api = createBroadcastApi({ emitter, publisher, token: config.token, bodyLimitBytes: config.bodyLimitBytes, log });
+const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, api);
+server.listen(config.port, config.host, () => {
+  log.info("listening", { url: `http://${config.host}:${config.port}`, tickIntervalMs: config.tickIntervalMs });
+});
+server.on("error", (err) => {
+  log.error("cannot listen", { err, port: config.port });
+  process.exit(1);
+});
+
+onShutdownSignal(log, async () => {
+  stopTicker();
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeRedis(redis);
+  log.info("stopped");
+  process.exit(0);
+});

@@ -1,0 +1,74 @@
+import { availableParallelism, hostname } from "node:os";
+import { EnvReader } from "../shared/config.js";
+import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
+
+export const BALANCING_METHODS = ["round-robin", "least-connection", "random"] as const;
+
+export interface ServerConfig {
+  /** `PORT`: where the replica's primary listens. @default 3000 */
+  port: number;
+  /** `HOST`: the address it binds. @default "0.0.0.0" */
+  host: string;
+  /** `LISTEN_BACKLOG`: pending connections the kernel queues (capped by net.core.somaxconn). @default 4096 */
+  listenBacklog: number;
+  /** `WORKERS`: cluster workers per replica. @default os.availableParallelism() */
+  workers: number;
+  /** `REPLICA_NAME`: shown in `hello`, logs and metrics. @default os.hostname() */
+  replicaName: string;
+  /** `REDIS_URL`: use the Redis adapter; unset means the cluster adapter (one replica, no Redis). */
+  redisUrl: string | undefined;
+  /** `REDIS_KEY`: prefix of the adapter's channels; the broadcaster must use the same. @default "socket.io" */
+  redisKey: string;
+  /**
+   * `STICKY_METHOD`: how the primary picks a worker for a new session.
+   * `least-connection` only counts sessions once they exist, so a burst all lands on one worker.
+   * @default "round-robin"
+   */
+  balancingMethod: (typeof BALANCING_METHODS)[number];
+  /** `SHUTDOWN_TIMEOUT_MS`: how long a graceful stop may take before workers are killed. @default 10000 */
+  shutdownTimeoutMs: number;
+  /** `PING_INTERVAL_MS` / `PING_TIMEOUT_MS`: Engine.IO heartbeat; nginx timeouts derive from their sum. */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  /** `CONNECT_TIMEOUT_MS`: how long a client may take to join the main namespace. @default 45000 */
+  connectTimeoutMs: number;
+  /** `MAX_HTTP_BUFFER_SIZE`: largest message in bytes; bigger ones close the connection. @default 1000000 */
+  maxHttpBufferSize: number;
+  /** `CORS_ORIGINS`: comma-separated allowed origins; empty means same origin only. */
+  corsOrigins: string[];
+  /** `LOG_LEVEL`. @default "info" */
+  logLevel: LogLevel;
+}
+
+export function loadServerConfig(env: Readonly<Record<string, string | undefined>>): ServerConfig {
+  const read = new EnvReader(env);
+  const pingIntervalMs = read.integer("PING_INTERVAL_MS", 25_000, { min: 1_000, max: 600_000 });
+  const pingTimeoutMs = read.integer("PING_TIMEOUT_MS", 20_000, { min: 1_000, max: 600_000 });
+  const corsOrigins = read.list("CORS_ORIGINS");
+  const config: ServerConfig = {
+    port: read.integer("PORT", 3000, { min: 0, max: 65_535 }),
+    host: read.string("HOST", "0.0.0.0"),
+    listenBacklog: read.integer("LISTEN_BACKLOG", 4096, { min: 1, max: 65_535 }),
+    workers: read.integer("WORKERS", availableParallelism(), { min: 1, max: 256 }),
+    replicaName: read.string("REPLICA_NAME", hostname()),
+    redisUrl: read.url("REDIS_URL", ["redis:", "rediss:"]),
+    redisKey: read.string("REDIS_KEY", "socket.io"),
+    balancingMethod: read.oneOf("STICKY_METHOD", BALANCING_METHODS, "round-robin"),
+    shutdownTimeoutMs: read.integer("SHUTDOWN_TIMEOUT_MS", 10_000, { min: 100, max: 600_000 }),
+    pingIntervalMs,
+    pingTimeoutMs,
+    connectTimeoutMs: read.integer("CONNECT_TIMEOUT_MS", 45_000, { min: 1_000, max: 600_000 }),
+    maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE", 1_000_000, { min: 1_024, max: 100_000_000 }),
+    corsOrigins,
+    logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+  };
+  for (const origin of corsOrigins) {
+    read.check(origin !== "*", 'CORS_ORIGINS must list origins; "*" would let any site use your users\' sessions');
+    read.check(
+      /^https?:\/\/[^/]+$/.test(origin) || origin === "*",
+      `CORS_ORIGINS entry "${origin}" must look like https://host[:port]`,
+    );
+  }
+  read.assertValid();
+  return config;
+}

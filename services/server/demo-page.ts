@@ -1,0 +1,63 @@
+/**
+ * The demo page: which replica and worker this browser reached, the broadcaster's ticks, rooms and chat.
+ * Served by every worker at `/`; the client script comes from Socket.IO itself (`/socket.io/socket.io.js`).
+ */
+export const demoPage = /* html */ `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Socket.IO cluster demo</title>
+<style>
+  body { font: 15px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  h1 { font-size: 1.4rem; }
+  .card { border: 1px solid #ddd; border-radius: 8px; padding: .8rem 1rem; margin: 1rem 0; }
+  .label { color: #666; font-size: .85rem; }
+  #status.on { color: #080; } #status.off { color: #b00; }
+  #log { height: 14rem; overflow-y: auto; background: #f7f7f7; padding: .5rem; font-family: ui-monospace, monospace; font-size: .85rem; }
+  input { padding: .3rem; } button { padding: .3rem .8rem; }
+</style>
+</head>
+<body>
+<h1>Socket.IO cluster demo</h1>
+<div class="card">
+  <div><span class="label">connection</span> <strong id="status" class="off">connecting…</strong> <span id="transport"></span></div>
+  <div><span class="label">served by</span> replica <strong id="replica">?</strong>, worker <strong id="worker">?</strong>, pid <strong id="pid">?</strong></div>
+  <div><span class="label">ticks from the broadcaster</span> <strong id="ticks">0</strong> <span id="last-tick"></span></div>
+</div>
+<div class="card">
+  <form id="join-form"><input id="room" value="lobby" maxlength="64" aria-label="room"> <button>Join</button></form>
+  <form id="chat-form"><input id="text" placeholder="say something" maxlength="1000" aria-label="message" size="40"> <button>Send</button></form>
+  <div id="log"></div>
+</div>
+<script src="/socket.io/socket.io.js"></script>
+<script>
+  const $ = (id) => document.getElementById(id);
+  const log = (line) => { const div = document.createElement("div"); div.textContent = line; $("log").prepend(div); };
+  const socket = io();
+  let room = null, ticks = 0;
+  socket.on("connect", () => {
+    $("status").textContent = "connected"; $("status").className = "on";
+    $("transport").textContent = "(" + socket.io.engine.transport.name + ")";
+    socket.io.engine.on("upgrade", (t) => { $("transport").textContent = "(" + t.name + ")"; });
+  });
+  socket.on("disconnect", (reason) => { $("status").textContent = "disconnected: " + reason; $("status").className = "off"; });
+  socket.on("hello", (id) => { $("replica").textContent = id.replica; $("worker").textContent = id.worker; $("pid").textContent = id.pid; log("hello from " + id.replica + "/" + id.worker); });
+  socket.on("tick", (tick) => { $("ticks").textContent = ++ticks; $("last-tick").textContent = "#" + tick.seq + ", " + (Date.now() - tick.at) + " ms old"; });
+  socket.on("chat", (m) => log("[" + m.room + "] " + m.from.slice(0, 6) + ": " + m.text));
+  $("join-form").onsubmit = (e) => {
+    e.preventDefault();
+    const next = $("room").value;
+    if (room) socket.emit("leave", room, () => {});
+    socket.emit("join", next, (res) => { if (res.ok) { room = next; log("joined " + next); } else log("join failed: " + res.error); });
+  };
+  $("chat-form").onsubmit = (e) => {
+    e.preventDefault();
+    if (!room) return log("join a room first");
+    socket.emit("chat", { room, text: $("text").value }, (res) => { if (res.ok) { log("[" + room + "] me: " + $("text").value); $("text").value = ""; } else log("chat failed: " + res.error); });
+  };
+  socket.io.on("reconnect_attempt", (n) => { $("status").textContent = "reconnecting (" + n + ")"; });
+</script>
+</body>
+</html>
+`;

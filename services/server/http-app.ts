@@ -1,0 +1,54 @@
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import type { Identity } from "../shared/events.js";
+import type { Logger } from "../shared/logger.js";
+import { demoPage } from "./demo-page.js";
+
+export interface Readiness {
+  ready: boolean;
+  /** Why the process is not ready, for humans and load balancers' logs. */
+  reason?: string;
+}
+
+export interface HttpAppDeps {
+  identity: Identity;
+  log: Logger;
+  /** Asked on every `GET /readyz`. */
+  readiness: () => Readiness;
+}
+
+/**
+ * The HTTP side of a worker. Socket.IO answers `/socket.io/` before express sees the request.
+ * - `GET /healthz`: the process is alive (200 always).
+ * - `GET /readyz`: 200 when the adapter is connected and the process is not draining, 503 otherwise.
+ * - `GET /`: the demo page.
+ */
+export function createHttpApp({ identity, log, readiness }: HttpAppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true, ...identity });
+  });
+
+  app.get("/readyz", (_req, res) => {
+    const state = readiness();
+    res.status(state.ready ? 200 : 503).json({ ...state, ...identity });
+  });
+
+  app.get("/", (_req, res) => {
+    res.type("html").send(demoPage);
+  });
+
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+  });
+
+  // Express 5 forwards thrown and rejected errors here; answer in JSON instead of an HTML stack trace.
+  app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
+    if (status >= 500) log.error("request failed", { err });
+    res.status(status).json({ error: status >= 500 ? "internal error" : err.message });
+  });
+
+  return app;
+}

@@ -1,0 +1,69 @@
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import { Server, type ServerOptions } from "socket.io";
+import type { Identity } from "../shared/events.js";
+import type { Logger } from "../shared/logger.js";
+import { registerHandlers, type AppServer } from "./handlers.js";
+
+export interface SocketServerOptions {
+  /** @default 25000 */
+  pingIntervalMs: number;
+  /** @default 20000 */
+  pingTimeoutMs: number;
+  /** @default 45000 */
+  connectTimeoutMs: number;
+  /** @default 1000000 bytes */
+  maxHttpBufferSize: number;
+  /** Origins allowed besides the page's own; empty means same origin only. */
+  corsOrigins: readonly string[];
+}
+
+export interface SocketServerDeps {
+  httpServer: HttpServer;
+  /** `createAdapter(...)` of @socket.io/redis-adapter or @socket.io/cluster-adapter; default in-memory. */
+  adapter?: ServerOptions["adapter"];
+  identity: Identity;
+  log: Logger;
+  options: SocketServerOptions;
+}
+
+/**
+ * A typed Socket.IO server with the demo handlers. It knows nothing about `cluster` or sticky sessions,
+ * so tests can run several of them in one process on the Redis adapter.
+ */
+export function createSocketServer({ httpServer, adapter, identity, log, options }: SocketServerDeps): AppServer {
+  const io: AppServer = new Server(httpServer, {
+    ...(adapter ? { adapter } : {}),
+    pingInterval: options.pingIntervalMs,
+    pingTimeout: options.pingTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    maxHttpBufferSize: options.maxHttpBufferSize,
+    ...(options.corsOrigins.length > 0 ? { cors: { origin: [...options.corsOrigins], credentials: true } } : {}),
+    allowRequest: (req, callback) => {
+      const refusal = originRefusal(req, options.corsOrigins);
+      if (refusal) log.info("refused handshake", { reason: refusal, origin: req.headers.origin });
+      callback(refusal ?? null, refusal === undefined);
+    },
+  });
+  registerHandlers(io, { identity, log });
+  return io;
+}
+
+/**
+ * Browsers send `Origin` on cross-site requests, and CORS does not apply to WebSocket upgrades, so without
+ * this check any web page could open a socket with a visitor's cookies (cross-site WebSocket hijacking).
+ * Clients that send no Origin (Node, curl, mobile apps) are not browsers acting for someone else.
+ * @see https://socket.io/docs/v4/handling-cors/
+ */
+export function originRefusal(req: IncomingMessage, allowed: readonly string[]): string | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined || allowed.includes(origin)) return undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return "malformed Origin header";
+  }
+  // Behind nginx, Host is the one the browser used (proxy_set_header Host $http_host).
+  if (host === req.headers.host) return undefined;
+  return "origin not allowed (set CORS_ORIGINS)";
+}

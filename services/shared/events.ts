@@ -1,0 +1,60 @@
+/**
+ * The public event contract, declared once and used by the server (`Server<ClientToServerEvents,
+ * ServerToClientEvents, InterServerEvents, SocketData>`), the test and benchmark clients
+ * (`Socket<ServerToClientEvents, ClientToServerEvents>`) and the broadcaster (`Emitter<ServerToClientEvents>`).
+ *
+ * Forking this project? Add your events here first; TypeScript then shows every place that must follow.
+ */
+
+/** Which process a client reached: sent as `hello` on connect and returned by `whoami`. */
+export interface Identity {
+  /** `REPLICA_NAME` of the replica (default: the hostname). */
+  replica: string;
+  /** `cluster` worker id inside the replica (0 when the server runs outside a cluster). */
+  worker: number;
+  pid: number;
+}
+
+/** Every acknowledgement that can fail has this shape; `error` is meant for humans. */
+export type Result = { ok: true } | { ok: false; error: string };
+
+export interface Tick {
+  /** Increases by one per tick of one broadcaster process (restarts at 1 when it restarts). */
+  seq: number;
+  /** `Date.now()` on the broadcaster when the tick was published. */
+  at: number;
+}
+
+export interface ChatRequest {
+  room: string;
+  text: string;
+}
+
+export interface ChatMessage extends ChatRequest {
+  /** The sender's socket id. */
+  from: string;
+}
+
+export interface ServerToClientEvents {
+  hello: (identity: Identity) => void;
+  tick: (tick: Tick) => void;
+  chat: (message: ChatMessage) => void;
+}
+
+export interface ClientToServerEvents {
+  whoami: (ack: (identity: Identity) => void) => void;
+  join: (room: string, ack: (result: Result) => void) => void;
+  leave: (room: string, ack: (result: Result) => void) => void;
+  chat: (message: ChatRequest, ack: (result: Result) => void) => void;
+}
+
+/** Events between servers (`io.serverSideEmit`), through the adapter. */
+export interface InterServerEvents {
+  /** Asks every other server who it is; used by tests and handy when debugging a deployment. */
+  identify: (ack: (identity: Identity) => void) => void;
+}
+
+/** Per-socket data, visible to `fetchSockets()` on every server. */
+export interface SocketData {
+  identity: Identity;
+}
