@@ -1,0 +1,52 @@
+/**
+ * `npm test`: runs the compiled tests with Node's test runner, one file at a time (integration and e2e
+ * files start real redis-server, nginx and replicas and open thousands of sockets; running them side by
+ * side on a 2-core machine would only measure contention).
+ *
+ *   npm test                   # unit, integration, e2e
+ *   npm test -- unit e2e       # only those folders
+ */
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
+const SUITES = ["unit", "integration", "e2e"];
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((suite) => !SUITES.includes(suite));
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(", ")}; choose from ${SUITES.join(", ")}`);
+  process.exit(2);
+}
+
+const files = (requested.length > 0 ? requested : SUITES).flatMap((suite) => findTests(join(TEST_ROOT, suite)));
+if (files.length === 0) {
+  console.error("no test files found: run `npm run build` first");
+  process.exit(2);
+}
+console.error(`running ${files.length} test file(s): ${files.map((f) => relative(TEST_ROOT, f)).join(", ")}`);
+
+const child = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
+  stdio: "inherit",
+});
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+function findTests(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? findTests(join(dir, entry.name))
+        : entry.name.endsWith(".test.js")
+          ? [join(dir, entry.name)]
+          : [],
+    )
+    .sort();
+}

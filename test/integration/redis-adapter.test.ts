@@ -1,0 +1,187 @@
+/**
+ * Several Socket.IO servers in this process, each on the Redis adapter of one real redis-server, plus the
+ * broadcaster's emitter: what a deployment does across replicas, without cluster or nginx in the way.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { Emitter } from "@socket.io/redis-emitter";
+import { Publisher } from "../../services/broadcaster/publisher.js";
+import type { Identity, ServerToClientEvents, Tick } from "../../services/shared/events.js";
+import { createLogger } from "../../services/shared/logger.js";
+import { roomKey } from "../../services/shared/names.js";
+import { closeRedis, createRedisClient, type RedisClient } from "../../services/shared/redis.js";
+import { redisAdapter, type AdapterHandle } from "../../services/server/adapters.js";
+import type { AppServer } from "../../services/server/handlers.js";
+import { createSocketServer } from "../../services/server/socket-server.js";
+import { closeAll, connectClient, request, type TestSocket } from "../helpers/clients.js";
+import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { countdown, times, waitFor, within } from "../helpers/wait.js";
+
+const log = createLogger({ service: "test" }, { level: "warn" });
+const SERVERS = 3;
+const CLIENTS_PER_SERVER = 4;
+const BARRIER = 1_000_000;
+
+interface Node {
+  identity: Identity;
+  io: AppServer;
+  http: HttpServer;
+  adapter: AdapterHandle;
+  url: string;
+}
+
+describe("servers on the Redis adapter, with the emitter", () => {
+  let redis: TestRedis;
+  let nodes: Node[] = [];
+  let clients: Array<{ socket: TestSocket; hello: Identity }> = [];
+  let emitterClient: RedisClient;
+  let emitter: Emitter<ServerToClientEvents>;
+  let publisher: Publisher;
+
+  before(async () => {
+    redis = await startRedis();
+    nodes = await times(SERVERS, async (i) => {
+      const identity = { replica: `server-${i + 1}`, worker: 0, pid: process.pid };
+      const http = createServer();
+      const adapter = redisAdapter({ url: redis.url, key: "socket.io", requestsTimeoutMs: 2_000 }, log);
+      const io = createSocketServer({
+        httpServer: http,
+        adapter: adapter.adapter,
+        identity,
+        log,
+        options: {
+          pingIntervalMs: 25_000,
+          pingTimeoutMs: 20_000,
+          connectTimeoutMs: 45_000,
+          maxHttpBufferSize: 1e6,
+          corsOrigins: [],
+        },
+      });
+      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+      return { identity, io, http, adapter, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+    });
+    // Wait until every adapter's subscriptions exist, so no broadcast below can be published too early.
+    await within(waitForSubscribers(redis.url, SERVERS), 10_000, "all adapters subscribed");
+    clients = await times(SERVERS * CLIENTS_PER_SERVER, (i) => connectClient(nodes[i % SERVERS]!.url));
+    emitterClient = createRedisClient(redis.url, log, { name: "test-emitter", disableOfflineQueue: true });
+    await emitterClient.connect();
+    publisher = new Publisher(emitterClient, log);
+    emitter = new Emitter<ServerToClientEvents>(publisher);
+  });
+
+  after(async () => {
+    closeAll(clients.map((c) => c.socket));
+    for (const node of nodes) {
+      await new Promise<void>((resolve) => node.io.close(() => resolve()));
+      await node.adapter.close();
+    }
+    if (emitterClient) await closeRedis(emitterClient);
+    await redis?.stop();
+  });
+
+  test("each client says hello with the identity of the server it reached", () => {
+    for (const [i, { hello }] of clients.entries()) assert.equal(hello.replica, `server-${(i % SERVERS) + 1}`);
+  });
+
+  test("an io.emit on one server reaches every client of every server exactly once", async () => {
+    const received = new Map<TestSocket, number[]>();
+    const barrier = countdown(clients.length, "barrier tick on every client");
+    for (const { socket } of clients) {
+      received.set(socket, []);
+      socket.on("tick", (tick: Tick) => {
+        received.get(socket)!.push(tick.seq);
+        if (tick.seq === BARRIER) barrier.add();
+      });
+    }
+    nodes[0]!.io.emit("tick", { seq: 1, at: Date.now() });
+    // Sent after it along the same path: once it arrived everywhere, so has any duplicate of the first.
+    nodes[0]!.io.emit("tick", { seq: BARRIER, at: Date.now() });
+    await barrier.done;
+    for (const { socket } of clients) {
+      assert.deepEqual(received.get(socket), [1, BARRIER]);
+      socket.off("tick");
+    }
+  });
+
+  test("the emitter (as the broadcaster uses it) reaches every client once, in order", async () => {
+    const seqs = new Map<TestSocket, number[]>();
+    const barrier = countdown(clients.length, "barrier tick on every client");
+    for (const { socket } of clients) {
+      seqs.set(socket, []);
+      socket.on("tick", (tick: Tick) => {
+        seqs.get(socket)!.push(tick.seq);
+        if (tick.seq === BARRIER) barrier.add();
+      });
+    }
+    for (let seq = 1; seq <= 20; seq++) await publisher.capture(() => emitter.emit("tick", { seq, at: Date.now() }));
+    await publisher.capture(() => emitter.emit("tick", { seq: BARRIER, at: Date.now() }));
+    await barrier.done;
+    const expected = [...Array.from({ length: 20 }, (_, i) => i + 1), BARRIER];
+    for (const { socket } of clients) {
+      assert.deepEqual(seqs.get(socket), expected);
+      socket.off("tick");
+    }
+  });
+
+  test("rooms span servers: the emitter and chat reach members only", async () => {
+    const [a, b, c, outsider] = clients.map((client) => client.socket);
+    assert.ok(a && b && c && outsider);
+    for (const member of [a, b, c]) assert.deepEqual(await request(member, "join", "team"), { ok: true });
+
+    const toRoom = [b, c].map((s) => waitFor<{ text: string; from: string }>(s, "chat", { what: "chat in team" }));
+    let outsiderGotChat = false;
+    let senderGotChat = false;
+    outsider.on("chat", () => (outsiderGotChat = true));
+    a.on("chat", () => (senderGotChat = true));
+    assert.deepEqual(await request(a, "chat", { room: "team", text: "hello team" }), { ok: true });
+    for (const message of await Promise.all(toRoom)) {
+      assert.deepEqual(message, { room: "team", text: "hello team", from: a.id });
+    }
+
+    const news = [a, b, c].map((s) => waitFor(s, "tick", { what: "room broadcast" }));
+    let outsiderGotTick = false;
+    outsider.on("tick", () => (outsiderGotTick = true));
+    await publisher.capture(() => emitter.to(roomKey("team")).emit("tick", { seq: 99, at: Date.now() }));
+    await Promise.all(news);
+    await request(outsider, "whoami");
+    assert.equal(outsiderGotChat, false, "a non-member received chat");
+    assert.equal(senderGotChat, false, "the sender received its own chat");
+    assert.equal(outsiderGotTick, false, "a non-member received a room broadcast");
+    for (const s of [a, b, c, outsider]) s.off("tick").off("chat");
+    for (const member of [a, b, c]) await request(member, "leave", "team");
+  });
+
+  test("fetchSockets sees every socket on every server, with its data", async () => {
+    const sockets = await nodes[0]!.io.fetchSockets();
+    assert.equal(sockets.length, clients.length);
+    const perServer = new Map<string, number>();
+    for (const socket of sockets)
+      perServer.set(socket.data.identity.replica, (perServer.get(socket.data.identity.replica) ?? 0) + 1);
+    assert.deepEqual([...perServer.values()], Array(SERVERS).fill(CLIENTS_PER_SERVER));
+  });
+
+  test("serverSideEmit with an ack hears back from every other server", async () => {
+    const identities = await nodes[0]!.io.serverSideEmitWithAck("identify");
+    assert.deepEqual(identities.map((identity) => identity.replica).sort(), ["server-2", "server-3"]);
+  });
+});
+
+/**
+ * Resolves once `count` adapters have subscribed. Each adapter PSUBSCRIBEs the broadcast pattern, then
+ * SUBSCRIBEs its request channel on the same connection, so counting the latter covers both.
+ */
+async function waitForSubscribers(url: string, count: number): Promise<void> {
+  const client = createRedisClient(url, log, { name: "test-probe" });
+  await client.connect();
+  try {
+    const channel = "socket.io-request#/#";
+    const subscribers = async () => Number(((await client.sendCommand(["PUBSUB", "NUMSUB", channel])) as unknown[])[1]);
+    while ((await subscribers()) < count) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    await closeRedis(client);
+  }
+}

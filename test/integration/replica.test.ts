@@ -1,0 +1,184 @@
+/**
+ * One replica as it runs in production: `node services/server/main.js`, a primary with @socket.io/sticky
+ * in front of its cluster workers, as a child process, reached directly (no nginx).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Identity } from "../../services/shared/events.js";
+import { closeAll, connectClient, createClient, request, type TestSocket, type Transport } from "../helpers/clients.js";
+import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { startReplica, type TestReplica } from "../helpers/replica.js";
+import { countdown, times, waitFor, within } from "../helpers/wait.js";
+
+const BURST = 3000;
+
+describe("a clustered replica on the Redis adapter (2 workers)", () => {
+  let redis: TestRedis;
+  let replica: TestReplica;
+
+  before(async () => {
+    redis = await startRedis();
+    replica = await startReplica({ WORKERS: "2", REDIS_URL: redis.url });
+  });
+  after(async () => {
+    await replica?.stop();
+    await redis?.stop();
+  });
+
+  for (const transport of ["polling", "websocket"] satisfies Transport[]) {
+    test(`${transport}-only clients keep their worker across 50 acked round trips`, async () => {
+      const clients = await times(10, () => connectClient(replica.url, { transport, localAddress: "127.0.10.1" }));
+      try {
+        const errors: string[] = [];
+        for (const { socket } of clients) {
+          socket.on("connect_error", (err) => errors.push(err.message));
+          socket.on("disconnect", (reason) => errors.push(reason));
+        }
+        await Promise.all(
+          clients.map(async ({ socket, hello }) => {
+            for (let i = 0; i < 50; i++) assert.deepEqual(await request<Identity>(socket, "whoami"), hello);
+          }),
+        );
+        assert.deepEqual(errors, [], "a client lost its session");
+        assert.equal(new Set(clients.map((c) => c.hello.worker)).size, 2, "both workers should hold clients");
+        for (const { socket } of clients) assert.equal(socket.io.engine.transport.name, transport);
+      } finally {
+        closeAll(clients.map((c) => c.socket));
+      }
+    });
+  }
+
+  test(`a burst of ${BURST} websocket clients: every one completes the handshake, spread over the workers`, async () => {
+    const sockets: TestSocket[] = [];
+    const perWorker = new Map<number, number>();
+    const errors = new Map<string, number>();
+    const all = countdown(BURST, `hello on all ${BURST} clients`, 60_000);
+    try {
+      for (let i = 0; i < BURST; i++) {
+        const socket = createClient(replica.url, { transport: "websocket", localAddress: "127.0.11.1" });
+        socket.once("hello", (identity) => {
+          perWorker.set(identity.worker, (perWorker.get(identity.worker) ?? 0) + 1);
+          all.add();
+        });
+        socket.on("connect_error", (err) => errors.set(err.message, (errors.get(err.message) ?? 0) + 1));
+        sockets.push(socket);
+      }
+      await all.done.catch((err: Error) => {
+        throw new Error(
+          `${err.message}; errors: ${JSON.stringify([...errors])}; per worker: ${JSON.stringify([...perWorker])}`,
+        );
+      });
+      assert.equal(perWorker.size, 2);
+      for (const [worker, count] of perWorker) {
+        assert.ok(count >= BURST * 0.4, `worker ${worker} got only ${count} of ${BURST}: the burst did not spread`);
+      }
+    } finally {
+      closeAll(sockets);
+    }
+  });
+
+  test("/healthz and /readyz answer JSON with the replica's identity", async () => {
+    const health = await fetch(`${replica.url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as Identity).replica, "test-replica");
+    const ready = await fetch(`${replica.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { ready: boolean }).ready, true);
+    const missing = await fetch(`${replica.url}/nope`);
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: string }).error, /no route/);
+  });
+
+  test("the demo page and the Socket.IO client script are served", async () => {
+    const page = await fetch(`${replica.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script src="\/socket.io\/socket.io.js">/);
+    const script = await fetch(`${replica.url}/socket.io/socket.io.js`);
+    assert.equal(script.status, 200);
+  });
+
+  test("a browser from another origin is refused; the same origin is not", async () => {
+    const { socket } = await connectClient(replica.url, { transport: "websocket", origin: replica.url });
+    socket.disconnect();
+    const stranger = createClient(replica.url, { transport: "polling", origin: "https://evil.example" });
+    const err = await waitFor<Error>(stranger, "connect_error", { what: "refusal of a foreign origin" });
+    stranger.disconnect();
+    assert.match(err.message, /xhr poll error/);
+    // What the browser would have seen:
+    const refused = await fetch(`${replica.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { origin: "https://evil.example" },
+    });
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /origin not allowed/);
+  });
+
+  test("SIGTERM drains: clients are disconnected and the replica exits 0", async () => {
+    const clients = await times(20, () =>
+      connectClient(replica.url, { transport: "websocket", localAddress: "127.0.12.1" }),
+    );
+    const disconnected = Promise.all(
+      clients.map(({ socket }) => waitFor(socket, "disconnect", { what: "disconnect on drain" })),
+    );
+    const code = await within(replica.stop(), 15_000, "replica exit");
+    await disconnected;
+    assert.equal(code, 0);
+  });
+});
+
+describe("a clustered replica without Redis (cluster adapter, `npm start`)", () => {
+  let replica: TestReplica;
+
+  before(async () => {
+    replica = await startReplica({ WORKERS: "2" });
+  });
+  after(async () => {
+    await replica?.stop();
+  });
+
+  test("chat reaches room members on the other worker", async () => {
+    // Round-robin alternates workers, so four clients cover both.
+    const clients = await times(4, () => connectClient(replica.url, { transport: "websocket" }));
+    try {
+      const [sender, ...others] = clients;
+      assert.ok(sender);
+      const onOtherWorker = others.filter((c) => c.hello.worker !== sender.hello.worker);
+      assert.ok(onOtherWorker.length > 0, "expected clients on both workers");
+      for (const { socket } of clients) assert.deepEqual(await request(socket, "join", "lobby"), { ok: true });
+      const delivered = others.map(({ socket }) => waitFor(socket, "chat", { what: "chat across workers" }));
+      assert.deepEqual(await request(sender.socket, "chat", { room: "lobby", text: "hi" }), { ok: true });
+      for (const message of await Promise.all(delivered)) {
+        assert.deepEqual(message, { room: "lobby", text: "hi", from: sender.socket.id });
+      }
+    } finally {
+      closeAll(clients.map((c) => c.socket));
+    }
+  });
+
+  test("bad input gets an error in the ack, never a crash", async () => {
+    const { socket, hello } = await connectClient(replica.url);
+    try {
+      assert.deepEqual(await request(socket, "join", "no spaces"), {
+        ok: false,
+        error: "room must be 1-64 characters of [A-Za-z0-9_:.-]",
+      });
+      assert.deepEqual(await request(socket, "join", { room: "x" }), { ok: false, error: "room must be a string" });
+      assert.deepEqual(await request(socket, "chat", { room: "lobby", text: "hi" }), {
+        ok: false,
+        error: 'join "lobby" before chatting in it',
+      });
+      assert.deepEqual(await request(socket, "chat", "hi"), { ok: false, error: "message must be { room, text }" });
+      await request(socket, "join", "lobby");
+      assert.deepEqual(await request(socket, "chat", { room: "lobby", text: "x".repeat(1001) }), {
+        ok: false,
+        error: "text must be at most 1000 characters",
+      });
+      // Without an ack the server has nobody to answer; it must simply carry on.
+      const untyped = socket as unknown as { emit(event: string, ...args: unknown[]): void };
+      untyped.emit("join", "lobby");
+      untyped.emit("chat");
+      assert.deepEqual(await request<Identity>(socket, "whoami"), hello);
+    } finally {
+      socket.disconnect();
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { loadBroadcasterConfig } from "../../services/broadcaster/config.js";
+import { ConfigError, redact } from "../../services/shared/config.js";
+import { loadServerConfig } from "../../services/server/config.js";
+
+describe("server config", () => {
+  test("defaults: cluster adapter, round-robin, Socket.IO's own ping settings", () => {
+    const config = loadServerConfig({ REPLICA_NAME: "r1" });
+    assert.equal(config.port, 3000);
+    assert.equal(config.redisUrl, undefined);
+    assert.equal(config.balancingMethod, "round-robin");
+    assert.equal(config.pingIntervalMs, 25_000);
+    assert.equal(config.pingTimeoutMs, 20_000);
+    assert.equal(config.replicaName, "r1");
+    assert.deepEqual(config.corsOrigins, []);
+    assert.ok(config.workers >= 1);
+  });
+
+  test("parses every setting", () => {
+    const config = loadServerConfig({
+      PORT: "8000",
+      WORKERS: "3",
+      REDIS_URL: "redis://:secret@redis:6379",
+      STICKY_METHOD: "least-connection",
+      PING_INTERVAL_MS: "10000",
+      CORS_ORIGINS: "https://a.example, https://b.example:8443",
+      MAX_HTTP_BUFFER_SIZE: "2048",
+    });
+    assert.equal(config.port, 8000);
+    assert.equal(config.workers, 3);
+    assert.equal(config.redisUrl, "redis://:secret@redis:6379");
+    assert.equal(config.balancingMethod, "least-connection");
+    assert.equal(config.pingIntervalMs, 10_000);
+    assert.deepEqual(config.corsOrigins, ["https://a.example", "https://b.example:8443"]);
+    assert.equal(config.maxHttpBufferSize, 2048);
+  });
+
+  test("blank values count as unset (Compose passes VAR= as an empty string)", () => {
+    assert.equal(loadServerConfig({ REDIS_URL: "", PORT: "  " }).port, 3000);
+  });
+
+  test("lists every problem at once", () => {
+    const error = (() => {
+      try {
+        loadServerConfig({
+          PORT: "http",
+          WORKERS: "0",
+          REDIS_URL: "http://redis",
+          STICKY_METHOD: "fastest",
+          PING_TIMEOUT_MS: "1.5",
+          CORS_ORIGINS: "*",
+          LOG_LEVEL: "loud",
+        });
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof ConfigError, "expected a ConfigError");
+    const text = error.problems.join("\n");
+    for (const name of [
+      "PORT",
+      "WORKERS",
+      "REDIS_URL",
+      "STICKY_METHOD",
+      "PING_TIMEOUT_MS",
+      "CORS_ORIGINS",
+      "LOG_LEVEL",
+    ]) {
+      assert.match(text, new RegExp(name), `${name} missing from:\n${text}`);
+    }
+    assert.equal(error.problems.length, 7);
+    assert.match(error.message, /^invalid configuration:\n {2}- [A-Z_]+ /);
+  });
+});
+
+describe("broadcaster config", () => {
+  test("requires REDIS_URL and a long enough token, listing both", () => {
+    assert.throws(
+      () => loadBroadcasterConfig({ BROADCASTER_TOKEN: "short", TICK_INTERVAL_MS: "-1" }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) => p.startsWith("REDIS_URL is required")) &&
+        err.problems.some((p) => p.startsWith("BROADCASTER_TOKEN must be at least 16")) &&
+        err.problems.some((p) => p.startsWith("TICK_INTERVAL_MS")),
+    );
+  });
+
+  test("no token means the API stays off, not open", () => {
+    const config = loadBroadcasterConfig({ REDIS_URL: "redis://localhost:6379" });
+    assert.equal(config.token, undefined);
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.tickIntervalMs, 1000);
+  });
+
+  test("TICK_INTERVAL_MS=0 turns ticks off", () => {
+    assert.equal(loadBroadcasterConfig({ REDIS_URL: "redis://r:6379", TICK_INTERVAL_MS: "0" }).tickIntervalMs, 0);
+  });
+});
+
+test("redact hides passwords in URLs", () => {
+  assert.equal(redact("redis://:s3cret@redis:6379"), "redis://:***@redis:6379");
+  assert.equal(redact("redis://user:s3cret@redis:6379/0"), "redis://user:***@redis:6379/0");
+  assert.equal(redact("redis://redis:6379"), "redis://redis:6379");
+});

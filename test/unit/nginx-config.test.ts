@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { proxyTimeoutSeconds, renderNginxConfig } from "../../scripts/nginx-config.js";
+
+const base = { listen: "127.0.0.1:8080", upstreams: ["10.0.0.1:3000", "10.0.0.2:3000"] };
+
+test("ip_hash by default, every replica listed without failure accounting", () => {
+  const conf = renderNginxConfig(base);
+  assert.match(conf, /upstream socketio_replicas \{[^}]*\n {4}ip_hash;/);
+  assert.match(conf, /server 10\.0\.0\.1:3000 max_fails=0;\n {4}server 10\.0\.0\.2:3000 max_fails=0;/);
+  assert.match(conf, /listen 127\.0\.0\.1:8080 backlog=4096;/);
+  assert.doesNotMatch(conf, /\$\{/, "a placeholder was left");
+});
+
+test("hash balancing uses the whole client address", () => {
+  assert.match(renderNginxConfig({ ...base, balance: "hash" }), /\n {4}hash \$remote_addr consistent;/);
+});
+
+test("WebSocket upgrade, no upstream keep-alive, nginx variables untouched", () => {
+  const conf = renderNginxConfig(base);
+  assert.match(conf, /map \$http_upgrade \$connection_upgrade \{\s*default upgrade;\s*'' {6}close;/);
+  assert.match(conf, /proxy_set_header Connection \$connection_upgrade;/);
+  assert.match(conf, /proxy_http_version 1\.1;/);
+  assert.match(conf, /X-Forwarded-For \$proxy_add_x_forwarded_for/);
+  assert.doesNotMatch(conf, /^\s*keepalive\s/m);
+  assert.match(conf, /server_tokens off;/);
+  assert.match(conf, /location = \/healthz/);
+});
+
+test("proxy timeouts follow the ping settings", () => {
+  assert.equal(proxyTimeoutSeconds(25_000, 20_000), 55);
+  assert.match(renderNginxConfig(base), /proxy_read_timeout 55s;/);
+  const conf = renderNginxConfig({ ...base, pingIntervalMs: 60_000, pingTimeoutMs: 30_500 });
+  assert.match(conf, /proxy_read_timeout 101s;/);
+  assert.match(conf, /proxy_send_timeout 101s;/);
+});
+
+test("refuses an empty upstream list", () => {
+  assert.throws(() => renderNginxConfig({ ...base, upstreams: [] }), /at least one upstream/);
+});
