@@ -3,38 +3,24 @@
  * broadcaster's emitter: what a deployment does across replicas, without cluster or nginx in the way.
  */
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Emitter } from "@socket.io/redis-emitter";
 import { Publisher } from "../../services/broadcaster/publisher.js";
 import type { Identity, ServerToClientEvents, Tick } from "../../services/shared/events.js";
-import { createLogger } from "../../services/shared/logger.js";
 import { roomKey } from "../../services/shared/names.js";
 import { closeRedis, createRedisClient, type RedisClient } from "../../services/shared/redis.js";
-import { redisAdapter, type AdapterHandle } from "../../services/server/adapters.js";
-import type { AppServer } from "../../services/server/handlers.js";
-import { createSocketServer } from "../../services/server/socket-server.js";
 import { closeAll, connectClient, request, type TestSocket } from "../helpers/clients.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { startSocketNode, testLog as log, waitForSubscribers, type SocketNode } from "../helpers/socket-node.js";
 import { countdown, times, waitFor, within } from "../helpers/wait.js";
 
-const log = createLogger({ service: "test" }, { level: "warn" });
 const SERVERS = 3;
 const CLIENTS_PER_SERVER = 4;
 const BARRIER = 1_000_000;
 
-interface Node {
-  identity: Identity;
-  io: AppServer;
-  http: HttpServer;
-  adapter: AdapterHandle;
-  url: string;
-}
-
 describe("servers on the Redis adapter, with the emitter", () => {
   let redis: TestRedis;
-  let nodes: Node[] = [];
+  let nodes: SocketNode[] = [];
   let clients: Array<{ socket: TestSocket; hello: Identity }> = [];
   let emitterClient: RedisClient;
   let emitter: Emitter<ServerToClientEvents>;
@@ -42,26 +28,7 @@ describe("servers on the Redis adapter, with the emitter", () => {
 
   before(async () => {
     redis = await startRedis();
-    nodes = await times(SERVERS, async (i) => {
-      const identity = { replica: `server-${i + 1}`, worker: 0, pid: process.pid };
-      const http = createServer();
-      const adapter = redisAdapter({ url: redis.url, key: "socket.io", requestsTimeoutMs: 2_000 }, log);
-      const io = createSocketServer({
-        httpServer: http,
-        adapter: adapter.adapter,
-        identity,
-        log,
-        options: {
-          pingIntervalMs: 25_000,
-          pingTimeoutMs: 20_000,
-          connectTimeoutMs: 45_000,
-          maxHttpBufferSize: 1e6,
-          corsOrigins: [],
-        },
-      });
-      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-      return { identity, io, http, adapter, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
-    });
+    nodes = await times(SERVERS, (i) => startSocketNode(redis.url, `server-${i + 1}`));
     // Wait until every adapter's subscriptions exist, so no broadcast below can be published too early.
     await within(waitForSubscribers(redis.url, SERVERS), 10_000, "all adapters subscribed");
     clients = await times(SERVERS * CLIENTS_PER_SERVER, (i) => connectClient(nodes[i % SERVERS]!.url));
@@ -73,10 +40,7 @@ describe("servers on the Redis adapter, with the emitter", () => {
 
   after(async () => {
     closeAll(clients.map((c) => c.socket));
-    for (const node of nodes) {
-      await new Promise<void>((resolve) => node.io.close(() => resolve()));
-      await node.adapter.close();
-    }
+    for (const node of nodes) await node.close();
     if (emitterClient) await closeRedis(emitterClient);
     await redis?.stop();
   });
@@ -167,21 +131,3 @@ describe("servers on the Redis adapter, with the emitter", () => {
     assert.deepEqual(identities.map((identity) => identity.replica).sort(), ["server-2", "server-3"]);
   });
 });
-
-/**
- * Resolves once `count` adapters have subscribed. Each adapter PSUBSCRIBEs the broadcast pattern, then
- * SUBSCRIBEs its request channel on the same connection, so counting the latter covers both.
- */
-async function waitForSubscribers(url: string, count: number): Promise<void> {
-  const client = createRedisClient(url, log, { name: "test-probe" });
-  await client.connect();
-  try {
-    const channel = "socket.io-request#/#";
-    const subscribers = async () => Number(((await client.sendCommand(["PUBSUB", "NUMSUB", channel])) as unknown[])[1]);
-    while ((await subscribers()) < count) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  } finally {
-    await closeRedis(client);
-  }
-}

@@ -7,14 +7,14 @@ import { after, before, describe, test } from "node:test";
 import type { Identity } from "../../services/shared/events.js";
 import { closeAll, connectClient, createClient, request, type TestSocket, type Transport } from "../helpers/clients.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { startReplica, type TestReplica } from "../helpers/replica.js";
+import { startReplica, type TestService } from "../helpers/services.js";
 import { countdown, times, waitFor, within } from "../helpers/wait.js";
 
 const BURST = 3000;
 
 describe("a clustered replica on the Redis adapter (2 workers)", () => {
   let redis: TestRedis;
-  let replica: TestReplica;
+  let replica: TestService;
 
   before(async () => {
     redis = await startRedis();
@@ -126,7 +126,7 @@ describe("a clustered replica on the Redis adapter (2 workers)", () => {
 });
 
 describe("a clustered replica without Redis (cluster adapter, `npm start`)", () => {
-  let replica: TestReplica;
+  let replica: TestService;
 
   before(async () => {
     replica = await startReplica({ WORKERS: "2" });

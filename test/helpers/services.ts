@@ -1,0 +1,55 @@
+/** The project's services as child processes, started with `node` on the compiled JS as in production. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  freePort,
+  httpOk,
+  pollUntil,
+  startProcess,
+  stopProcess,
+  type ManagedProcess,
+} from "../../scripts/processes.js";
+
+const MAIN = {
+  server: fileURLToPath(new URL("../../services/server/main.js", import.meta.url)),
+  broadcaster: fileURLToPath(new URL("../../services/broadcaster/main.js", import.meta.url)),
+};
+
+export interface TestService {
+  url: string;
+  proc: ManagedProcess;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | string>;
+}
+
+async function startService(
+  service: keyof typeof MAIN,
+  env: Record<string, string>,
+  ready: (url: string) => Promise<boolean>,
+): Promise<TestService> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `test-${service}-`));
+  const portEnv = service === "server" ? { PORT: String(port), HOST: "127.0.0.1" } : { BROADCASTER_PORT: String(port) };
+  const proc = startProcess(
+    service,
+    process.execPath,
+    [MAIN[service]],
+    { PATH: process.env.PATH, LOG_LEVEL: "warn", ...portEnv, ...env },
+    join(dir, `${service}.log`),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await pollUntil(`${service} ready`, () => ready(url), { proc, timeoutMs: 20_000 });
+  return { url, proc, stop: () => stopProcess(proc) };
+}
+
+/** A replica (primary + WORKERS workers); ready when /readyz answers 200. */
+export function startReplica(env: Record<string, string>): Promise<TestService> {
+  return startService("server", { REPLICA_NAME: "test-replica", ...env }, (url) => httpOk(`${url}/readyz`));
+}
+
+/** The broadcaster; ready when /healthz answers (Redis may be down on purpose). */
+export function startBroadcaster(env: Record<string, string>): Promise<TestService> {
+  return startService("broadcaster", { TICK_INTERVAL_MS: "0", ...env }, (url) => httpOk(`${url}/healthz`));
+}

@@ -1,0 +1,69 @@
+/** A Socket.IO server in this process on the Redis adapter: a replica without cluster, for integration tests. */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Identity } from "../../services/shared/events.js";
+import { createLogger } from "../../services/shared/logger.js";
+import { closeRedis, createRedisClient } from "../../services/shared/redis.js";
+import { redisAdapter, type AdapterHandle } from "../../services/server/adapters.js";
+import type { AppServer } from "../../services/server/handlers.js";
+import { createSocketServer } from "../../services/server/socket-server.js";
+
+export const testLog = createLogger({ service: "test" }, { level: "error" });
+
+export interface SocketNode {
+  identity: Identity;
+  io: AppServer;
+  http: HttpServer;
+  adapter: AdapterHandle;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startSocketNode(redisUrl: string, name: string): Promise<SocketNode> {
+  const identity = { replica: name, worker: 0, pid: process.pid };
+  const http = createServer();
+  const adapter = redisAdapter({ url: redisUrl, key: "socket.io", requestsTimeoutMs: 2_000 }, testLog);
+  const io = createSocketServer({
+    httpServer: http,
+    adapter: adapter.adapter,
+    identity,
+    log: testLog,
+    options: {
+      pingIntervalMs: 25_000,
+      pingTimeoutMs: 20_000,
+      connectTimeoutMs: 45_000,
+      maxHttpBufferSize: 1e6,
+      corsOrigins: [],
+    },
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    identity,
+    io,
+    http,
+    adapter,
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await adapter.close();
+    },
+  };
+}
+
+/**
+ * Resolves once `count` adapters have subscribed. Each adapter PSUBSCRIBEs the broadcast pattern, then
+ * SUBSCRIBEs its request channel on the same connection, so counting the latter covers both.
+ */
+export async function waitForSubscribers(url: string, count: number): Promise<void> {
+  const client = createRedisClient(url, testLog, { name: "test-probe" });
+  await client.connect();
+  try {
+    const channel = "socket.io-request#/#";
+    const subscribers = async () => Number(((await client.sendCommand(["PUBSUB", "NUMSUB", channel])) as unknown[])[1]);
+    while ((await subscribers()) < count) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    await closeRedis(client);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The broadcaster process against a real redis-server, with an in-process Socket.IO server on the Redis
+ * adapter and real clients to see what arrives.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import type { Tick } from "../../services/shared/events.js";
+import { closeAll, connectClient, request, type TestSocket } from "../helpers/clients.js";
+import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { startBroadcaster, type TestService } from "../helpers/services.js";
+import { startSocketNode, waitForSubscribers, type SocketNode } from "../helpers/socket-node.js";
+import { countdown, waitFor, within } from "../helpers/wait.js";
+
+const TOKEN = "test-token-0123456789abcdef";
+
+describe("broadcaster", () => {
+  let redis: TestRedis;
+  let node: SocketNode;
+  let broadcaster: TestService;
+  let clients: TestSocket[] = [];
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${broadcaster.url}/broadcast`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
+      body,
+    });
+
+  before(async () => {
+    redis = await startRedis();
+    node = await startSocketNode(redis.url, "server-1");
+    await within(waitForSubscribers(redis.url, 1), 10_000, "adapter subscribed");
+    broadcaster = await startBroadcaster({ REDIS_URL: redis.url, BROADCASTER_TOKEN: TOKEN, TICK_INTERVAL_MS: "100" });
+    clients = (await Promise.all([connectClient(node.url), connectClient(node.url), connectClient(node.url)])).map(
+      (c) => c.socket,
+    );
+  });
+
+  after(async () => {
+    closeAll(clients);
+    await broadcaster?.stop();
+    await node?.close();
+    await redis?.stop();
+  });
+
+  test("ticks arrive on every client with increasing seq", async () => {
+    const seqs = await Promise.all(
+      clients.map(async (socket) => {
+        const first = await waitFor<Tick>(socket, "tick", { what: "first tick" });
+        const second = await waitFor<Tick>(socket, "tick", { what: "second tick" });
+        return [first.seq, second.seq];
+      }),
+    );
+    for (const [first, second] of seqs) assert.equal(second, first! + 1);
+  });
+
+  test("POST /broadcast: 202 once Redis took it, and every client gets it once", async () => {
+    const all = countdown(clients.length, "news on every client");
+    const got: unknown[] = [];
+    for (const socket of clients) {
+      socket.on("news" as never, (data: unknown) => {
+        got.push(data);
+        all.add();
+      });
+    }
+    const res = await post(JSON.stringify({ event: "news", data: { headline: "hi", n: [1, 2] } }));
+    assert.equal(res.status, 202);
+    assert.deepEqual(await res.json(), { ok: true });
+    await all.done;
+    // A second broadcast along the same path, as a barrier for any duplicate of the first.
+    const barrier = countdown(clients.length, "barrier");
+    for (const socket of clients) socket.on("barrier" as never, () => barrier.add());
+    assert.equal((await post(JSON.stringify({ event: "barrier" }))).status, 202);
+    await barrier.done;
+    assert.deepEqual(got, Array(clients.length).fill({ headline: "hi", n: [1, 2] }));
+    for (const socket of clients) socket.off("news" as never).off("barrier" as never);
+  });
+
+  test("POST /broadcast with a room reaches its members only", async () => {
+    const [member, outsider] = clients;
+    assert.ok(member && outsider);
+    await request(member, "join", "vip");
+    let outsiderGot = false;
+    outsider.on("offer" as never, () => {
+      outsiderGot = true;
+    });
+    const delivered = waitFor(member, "offer", { what: "room broadcast" });
+    assert.equal((await post(JSON.stringify({ event: "offer", data: 1, room: "vip" }))).status, 202);
+    assert.equal(await delivered, 1);
+    // Everyone gets the barrier; by then the outsider would have had the offer too.
+    const barrier = waitFor(outsider, "barrier", { what: "barrier" });
+    await post(JSON.stringify({ event: "barrier" }));
+    await barrier;
+    assert.equal(outsiderGot, false);
+    outsider.off("offer" as never);
+  });
+
+  test("refusals: 401, 400, 413, 415, 404, each with a JSON error", async () => {
+    const cases: Array<[Promise<Response>, number, RegExp]> = [
+      [post("{}", { authorization: "" }), 401, /bearer token/],
+      [post("{}", { authorization: `Bearer ${TOKEN}x` }), 401, /bearer token/],
+      [post("{}", { authorization: `Basic ${TOKEN}` }), 401, /bearer token/],
+      [post('{"event":'), 400, /malformed JSON/],
+      [post("[]"), 400, /JSON object/],
+      [post('{"event":"disconnect"}'), 400, /reserved/],
+      [post('{"event":"ok","room":"no spaces"}'), 400, /1-64 characters/],
+      [post('{"event":"ok","extra":1}'), 400, /unknown field/],
+      [post(JSON.stringify({ event: "big", data: "x".repeat(70_000) })), 413, /larger than 65536/],
+      [post('{"event":"x"}', { "content-type": "text/plain" }), 415, /application\/json/],
+      [fetch(`${broadcaster.url}/nope`), 404, /no route/],
+    ];
+    for (const [pending, status, message] of cases) {
+      const res = await pending;
+      const body = (await res.json()) as { error: string };
+      assert.equal(res.status, status, `${status} expected, got ${res.status}: ${body.error}`);
+      assert.match(body.error, message);
+    }
+  });
+
+  test("GET /healthz reports Redis", async () => {
+    const res = await fetch(`${broadcaster.url}/healthz`);
+    assert.deepEqual(await res.json(), { ok: true, redis: "ready" });
+  });
+
+  test("without a token the API stays off, says so, and the process still serves /healthz", async () => {
+    const closed = await startBroadcaster({ REDIS_URL: redis.url });
+    try {
+      const res = await fetch(`${closed.url}/broadcast`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"event":"news"}',
+      });
+      assert.equal(res.status, 503);
+      assert.match(((await res.json()) as { error: string }).error, /set BROADCASTER_TOKEN/);
+      assert.equal((await fetch(`${closed.url}/healthz`)).status, 200);
+    } finally {
+      await closed.stop();
+    }
+    assert.match(readFileSync(closed.proc.logFile, "utf8"), /broadcast API disabled: set BROADCASTER_TOKEN/);
+  });
+
+  test("refuses to start with a weak token, listing the problem", async () => {
+    await assert.rejects(startBroadcaster({ REDIS_URL: redis.url, BROADCASTER_TOKEN: "short" }), /exited \(78\)/);
+  });
+
+  test("while Redis is down: 503, never a silent accept; /healthz says unavailable", async () => {
+    await redis.stop();
+    const down = await waitForHealth(broadcaster.url, "unavailable");
+    assert.equal(down, true);
+    const res = await post(JSON.stringify({ event: "news" }));
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { error: string }).error, /redis/);
+  });
+});
+
+/** Reads /healthz until Redis reaches `state`; the broadcaster notices a dropped connection at once. */
+async function waitForHealth(url: string, state: string): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const body = (await (await fetch(`${url}/healthz`)).json()) as { redis: string };
+    if (body.redis === state) return true;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`broadcaster never reported redis ${state}`);
+}
