@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
 const SUITES = ["unit", "integration", "e2e"];
+/** No single test (or hook) may take longer: a hang fails loudly, naming the test, instead of stalling CI. */
+const TEST_TIMEOUT_MS = 120_000;
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((suite) => !SUITES.includes(suite));
@@ -28,9 +30,13 @@ if (files.length === 0) {
 }
 console.error(`running ${files.length} test file(s): ${files.map((f) => relative(TEST_ROOT, f)).join(", ")}`);
 
-const child = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
-  stdio: "inherit",
-});
+const child = spawn(
+  process.execPath,
+  ["--test", "--test-concurrency=1", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-reporter=spec", ...files],
+  {
+    stdio: "inherit",
+  },
+);
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 
 function findTests(dir: string): string[] {

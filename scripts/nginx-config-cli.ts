@@ -1,0 +1,42 @@
+/**
+ * Renders the nginx config from the environment, for Compose (the `nginx-config` service writes it into a
+ * volume that nginx mounts) or by hand:
+ *
+ *   NGINX_UPSTREAMS=replica-1:3000,replica-2:3000 node dist/scripts/nginx-config-cli.js > socketio.conf
+ *   node dist/scripts/nginx-config-cli.js --out /etc/nginx/conf.d/default.conf
+ *
+ * NGINX_LISTEN (default 80), NGINX_UPSTREAMS (required, comma-separated host:port), NGINX_BALANCE
+ * (ip_hash | hash), and the servers' PING_INTERVAL_MS / PING_TIMEOUT_MS, from which the timeouts follow.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EnvReader } from "../services/shared/config.js";
+import { NGINX_BALANCE_METHODS, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
+
+const { values } = parseArgs({ options: { out: { type: "string" } } });
+const read = new EnvReader(process.env);
+const upstreams = read.list("NGINX_UPSTREAMS");
+read.check(upstreams.length > 0, "NGINX_UPSTREAMS is required: comma-separated host:port of the replicas");
+for (const upstream of upstreams) {
+  read.check(/^[A-Za-z0-9_.-]+:\d+$/.test(upstream), `NGINX_UPSTREAMS entry "${upstream}" must be host:port`);
+}
+const options = {
+  listen: read.string("NGINX_LISTEN", "80"),
+  upstreams,
+  balance: read.oneOf("NGINX_BALANCE", Object.keys(NGINX_BALANCE_METHODS) as NginxBalance[], "ip_hash"),
+  pingIntervalMs: read.integer("PING_INTERVAL_MS", 25_000, { min: 1_000 }),
+  pingTimeoutMs: read.integer("PING_TIMEOUT_MS", 20_000, { min: 1_000 }),
+};
+try {
+  read.assertValid();
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(78);
+}
+const config = renderNginxConfig(options);
+if (values.out) {
+  writeFileSync(values.out, config);
+  process.stderr.write(`nginx config written to ${values.out} (upstreams: ${upstreams.join(", ")})\n`);
+} else {
+  process.stdout.write(config);
+}

@@ -1,0 +1,71 @@
+/**
+ * `npm run test:compose`: brings the Compose deployment up (`up -d --build --wait`) under a project name of
+ * its own and free host ports, runs the end-to-end suite against the real containers, and always tears it
+ * down (`down -v`), printing the services' logs when something failed.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./processes.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TEST_FILE = fileURLToPath(new URL("../test/compose/compose.test.js", import.meta.url));
+const REPLICAS = 3;
+
+const project = `socketio-test-${process.pid}`;
+const httpPort = await freePort();
+const broadcasterPort = await freePort();
+const token = randomBytes(24).toString("hex");
+const env = {
+  ...process.env,
+  HTTP_PORT: String(httpPort),
+  BROADCASTER_PORT: String(broadcasterPort),
+  BROADCASTER_TOKEN: token,
+  TICK_INTERVAL_MS: "200",
+};
+const files = ["-f", "docker-compose.yml", "-f", "test/compose/docker-compose.test.yml"];
+
+function compose(args: string[], capture = false): { status: number; stdout: string } {
+  process.stderr.write(`$ docker compose -p ${project} ${args.join(" ")}\n`);
+  const result = spawnSync("docker", ["compose", "-p", project, ...files, ...args], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
+  });
+  return { status: result.status ?? 1, stdout: result.stdout ?? "" };
+}
+
+let failed = true;
+try {
+  if (compose(["up", "-d", "--build", "--wait", "--wait-timeout", "300"]).status !== 0)
+    throw new Error("compose up failed");
+  const replicaUrls = Array.from({ length: REPLICAS }, (_, i) => {
+    const { status, stdout } = compose(["port", "--index", String(i + 1), "replica", "3000"], true);
+    if (status !== 0 || !stdout.trim()) throw new Error(`no published port for replica #${i + 1}`);
+    return `http://${stdout.trim()}`;
+  });
+  const target = {
+    project,
+    files,
+    url: `http://127.0.0.1:${httpPort}`,
+    broadcaster: `http://127.0.0.1:${broadcasterPort}`,
+    token,
+    replicaUrls,
+  };
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ["--test", "--test-timeout=120000", "--test-reporter=spec", TEST_FILE], {
+      cwd: ROOT,
+      env: { ...env, COMPOSE_TARGET: JSON.stringify(target) },
+      stdio: "inherit",
+    });
+    child.on("exit", (status) => resolve(status ?? 1));
+  });
+  failed = code !== 0;
+} catch (err) {
+  process.stderr.write(`test:compose: ${(err as Error).message}\n`);
+} finally {
+  if (failed) compose(["logs", "--no-color", "--tail", "150"]);
+  compose(["down", "-v", "--remove-orphans", "--timeout", "30"]);
+}
+process.exit(failed ? 1 : 0);

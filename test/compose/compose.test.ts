@@ -1,0 +1,90 @@
+/**
+ * The end-to-end suite against the real containers of docker-compose.yml; run by `npm run test:compose`
+ * (scripts/test-compose.ts), which brings the deployment up and passes where it is in COMPOSE_TARGET.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { describe, test } from "node:test";
+import { closeAll, connectClient } from "../helpers/clients.js";
+import { times } from "../helpers/wait.js";
+import { topologySuite } from "../e2e/topology-suite.js";
+
+interface ComposeTarget {
+  project: string;
+  files: string[];
+  url: string;
+  broadcaster: string;
+  token: string;
+  replicaUrls: string[];
+}
+
+const target = JSON.parse(process.env.COMPOSE_TARGET ?? "null") as ComposeTarget | null;
+const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+const compose = (...args: string[]) => docker("compose", "-p", target!.project, ...target!.files, ...args);
+
+describe(
+  "docker compose: nginx -> 3 replicas x 2 workers -> Redis, with the broadcaster",
+  { skip: target ? false : "run through `npm run test:compose`" },
+  () => {
+    topologySuite(
+      () => ({
+        url: target!.url,
+        broadcaster: target!.broadcaster,
+        token: target!.token,
+        // nginx first (one address: the gateway), then each replica's test-only route.
+        entries: [{ url: target!.url }, ...target!.replicaUrls.map((url) => ({ url }))],
+        replicas: target!.replicaUrls.length,
+        workersPerReplica: 2,
+      }),
+      32,
+    );
+
+    test("clients through nginx get hello, and all land on one replica (they share the gateway's address)", async () => {
+      const clients = await times(8, () => connectClient(target!.url, { transport: "websocket" }));
+      closeAll(clients.map((c) => c.socket));
+      assert.equal(new Set(clients.map((c) => c.hello.replica)).size, 1);
+    });
+
+    test("scaling: a new replica serves once nginx restarts; stopped replicas drain and exit 0 within the grace period", () => {
+      const original = compose("ps", "-q", "replica").split("\n").filter(Boolean);
+      assert.equal(original.length, target!.replicaUrls.length);
+      // What the README tells users: scale, then restart nginx so it resolves `replica` again.
+      const replicas = String(original.length + 1);
+      compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${replicas}`);
+      compose("restart", "nginx");
+      compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${replicas}`);
+      const added = compose("ps", "-q", "replica")
+        .split("\n")
+        .filter((id) => id && !original.includes(id));
+      assert.equal(added.length, 1);
+
+      // Stop the original replicas, as `docker compose stop` does, one container at a time.
+      for (const id of original) {
+        const started = Date.now();
+        docker("stop", "--time", "20", id);
+        const seconds = (Date.now() - started) / 1000;
+        const [status, code] = docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).split(" ");
+        assert.equal(status, "exited");
+        assert.equal(code, "0", `replica ${id} exited with ${code} (137: killed at the end of the grace period)`);
+        assert.ok(seconds < 20, `stop took ${seconds} s, longer than stop_grace_period`);
+      }
+    });
+
+    test("clients through nginx now reach the added replica", async () => {
+      const added = compose("ps", "-q", "--status", "running", "replica").split("\n").filter(Boolean);
+      assert.equal(added.length, 1);
+      const { socket, hello } = await connectClient(target!.url, { transport: "polling" });
+      socket.disconnect();
+      // The replica's name defaults to its hostname, which Docker sets to the short container id.
+      assert.ok(added[0]!.startsWith(hello.replica), `hello from ${hello.replica}, expected ${added[0]}`);
+    });
+
+    test("`docker compose stop replica` exits 0 within the grace period", () => {
+      const ids = compose("ps", "-q", "replica").split("\n").filter(Boolean);
+      const started = Date.now();
+      compose("stop", "replica");
+      assert.ok((Date.now() - started) / 1000 < 20);
+      for (const id of ids) assert.equal(docker("inspect", "-f", "{{.State.ExitCode}}", id), "0");
+    });
+  },
+);
