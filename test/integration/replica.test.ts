@@ -112,6 +112,40 @@ describe("a clustered replica on the Redis adapter (2 workers)", () => {
     assert.match(await refused.text(), /origin not allowed/);
   });
 
+  test("a worker killed with SIGKILL is respawned; its clients reconnect; the other worker's never notice", async () => {
+    const clients = await times(6, () =>
+      connectClient(replica.url, { transport: "websocket", localAddress: "127.0.13.1", reconnection: true }),
+    );
+    try {
+      const victim = clients[0]!.hello;
+      const onVictim = clients.filter((c) => c.hello.pid === victim.pid);
+      const others = clients.filter((c) => c.hello.pid !== victim.pid);
+      assert.ok(others.length > 0);
+      let othersDisconnected = 0;
+      for (const { socket } of others) socket.on("disconnect", () => othersDisconnected++);
+      const rehello = onVictim.map(({ socket }) =>
+        waitFor<Identity>(socket, "hello", { what: "hello after reconnect" }),
+      );
+      process.kill(victim.pid, "SIGKILL");
+      for (const identity of await Promise.all(rehello)) assert.notEqual(identity.pid, victim.pid);
+
+      // The primary forked a replacement: new clients reach it (round-robin), held until it was ready.
+      const seen = new Set<number>();
+      for (let i = 0; i < 10 && !seen.has(3); i++) {
+        const { socket, hello } = await connectClient(replica.url, {
+          transport: "websocket",
+          localAddress: "127.0.13.1",
+        });
+        seen.add(hello.worker);
+        socket.disconnect();
+      }
+      assert.ok(seen.has(3), `no client reached the respawned worker (workers seen: ${[...seen].join(", ")})`);
+      assert.equal(othersDisconnected, 0, "clients of the surviving worker were disconnected");
+    } finally {
+      closeAll(clients.map((c) => c.socket));
+    }
+  });
+
   test("SIGTERM drains: clients are disconnected and the replica exits 0", async () => {
     const clients = await times(20, () =>
       connectClient(replica.url, { transport: "websocket", localAddress: "127.0.12.1" }),
