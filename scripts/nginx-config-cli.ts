@@ -6,7 +6,8 @@
  *   node dist/scripts/nginx-config-cli.js --out /etc/nginx/conf.d/default.conf
  *
  * NGINX_LISTEN (default 80), NGINX_UPSTREAMS (required, comma-separated host:port), NGINX_BALANCE
- * (ip_hash | hash), and the servers' PING_INTERVAL_MS / PING_TIMEOUT_MS, from which the timeouts follow.
+ * (ip_hash | hash), and the servers' PING_INTERVAL_MS / PING_TIMEOUT_MS / MAX_HTTP_BUFFER_SIZE, from which the
+ * timeouts and the body size limit follow.
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -26,6 +27,7 @@ const options = {
   balance: read.oneOf("NGINX_BALANCE", Object.keys(NGINX_BALANCE_METHODS) as NginxBalance[], "ip_hash"),
   pingIntervalMs: read.integer("PING_INTERVAL_MS", 25_000, { min: 1_000 }),
   pingTimeoutMs: read.integer("PING_TIMEOUT_MS", 20_000, { min: 1_000 }),
+  maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE", 1_000_000, { min: 1_024 }),
 };
 try {
   read.assertValid();

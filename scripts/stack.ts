@@ -39,6 +39,8 @@ export interface StackOptions {
   token?: string;
   /** Extra environment for every replica (PING_INTERVAL_MS, MAX_HTTP_BUFFER_SIZE, ...). */
   serverEnv?: Record<string, string>;
+  /** Extra environment for the broadcaster. */
+  broadcasterEnv?: Record<string, string>;
   /** Where each process's log goes. @default a new folder under the OS temp dir */
   logDir?: string;
   /** @default "info" */
@@ -63,10 +65,26 @@ export interface Stack {
   redis: string;
   replicas: ReplicaInfo[];
   logDir: string;
-  /** The running processes, for tests that inject faults. */
-  processes: { redis: ManagedProcess; replicas: ManagedProcess[]; broadcaster: ManagedProcess; nginx: ManagedProcess };
+  /** "redis", "replica-1" … "replica-N", "broadcaster", "nginx", in start order. */
+  services: string[];
+  /** The running process of a service (a new one after `startService`). */
+  process(name: string): ManagedProcess;
+  /** SIGTERM and wait (SIGKILL after 10 s); resolves with its exit code. For faults and rolling restarts. */
+  stopService(name: string): Promise<number | string>;
+  /** Sends `signal` to the service's whole process group (a replica's primary and workers), without waiting. */
+  signalService(name: string, signal: NodeJS.Signals): void;
+  /** Starts a stopped service again, same ports and settings, and resolves when it is healthy. */
+  startService(name: string): Promise<void>;
   /** Stops everything it started (nginx first, Redis last); safe to call twice. */
   stop(): Promise<void>;
+}
+
+interface Service {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  ready: (proc: ManagedProcess) => Promise<void>;
+  proc?: ManagedProcess;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -78,26 +96,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const token = options.token ?? randomBytes(24).toString("hex");
   const redisPassword = randomBytes(16).toString("hex");
-  const started: ManagedProcess[] = [];
-  const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv) => {
-    const proc = startProcess(name, command, args, env, join(logDir, `${name}.log`));
-    started.push(proc);
-    return proc;
+  const logLevel = options.logLevel ?? "info";
+
+  const services = new Map<string, Service>();
+  const get = (name: string): Service => {
+    const service = services.get(name);
+    if (!service) throw new Error(`no service ${name} (have: ${[...services.keys()].join(", ")})`);
+    return service;
   };
+  const launch = async (name: string) => {
+    const service = get(name);
+    service.proc = startProcess(name, service.command, service.args, service.env, join(logDir, `${name}.log`));
+    await service.ready(service.proc);
+  };
+  const define = (name: string, service: Service) => services.set(name, service);
   // Stop in reverse start order: nginx, broadcaster, replicas, then Redis.
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      for (const proc of [...started].reverse()) await stopProcess(proc);
+      for (const service of [...services.values()].reverse()) if (service.proc) await stopProcess(service.proc);
     })());
 
   try {
     const redisPort = await freePort();
-    // The password travels in argv only on this machine's loopback stack; Compose uses a secret file.
-    const redis = start(
-      "redis",
-      redisBin,
-      [
+    const redisUrl = `redis://:${redisPassword}@127.0.0.1:${redisPort}`;
+    // The password is in argv only on this loopback stack; Compose passes it in a config file.
+    define("redis", {
+      command: redisBin,
+      args: [
         "--port",
         String(redisPort),
         "--bind",
@@ -109,45 +135,50 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         "--requirepass",
         redisPassword,
       ],
-      {},
-    );
-    await pollUntil("redis", () => redisPing(redisPort, "127.0.0.1", redisPassword), { timeoutMs, proc: redis });
-    const redisUrl = `redis://:${redisPassword}@127.0.0.1:${redisPort}`;
+      env: {},
+      ready: (proc) => pollUntil("redis", () => redisPing(redisPort, "127.0.0.1", redisPassword), { timeoutMs, proc }),
+    });
+    await launch("redis");
 
     const replicaPorts = await Promise.all(Array.from({ length: replicaCount }, () => freePort()));
-    const replicas = replicaPorts.map((port, i) =>
-      start(`replica-${i + 1}`, process.execPath, [SERVER_MAIN], {
-        ...baseEnv(),
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        WORKERS: String(options.workers ?? 2),
-        REPLICA_NAME: `replica-${i + 1}`,
-        REDIS_URL: redisUrl,
-        LOG_LEVEL: options.logLevel ?? "info",
-        ...options.serverEnv,
+    replicaPorts.forEach((port, i) =>
+      define(`replica-${i + 1}`, {
+        command: process.execPath,
+        args: [SERVER_MAIN],
+        env: {
+          ...baseEnv(),
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          WORKERS: String(options.workers ?? 2),
+          REPLICA_NAME: `replica-${i + 1}`,
+          REDIS_URL: redisUrl,
+          LOG_LEVEL: logLevel,
+          ...options.serverEnv,
+        },
+        ready: (proc) =>
+          pollUntil(`${proc.name} /readyz`, () => httpOk(`http://127.0.0.1:${port}/readyz`), { timeoutMs, proc }),
       }),
     );
-    await Promise.all(
-      replicas.map((proc, i) =>
-        pollUntil(`${proc.name} /readyz`, () => httpOk(`http://127.0.0.1:${replicaPorts[i]}/readyz`), {
-          timeoutMs,
-          proc,
-        }),
-      ),
-    );
+    await Promise.all(replicaPorts.map((_, i) => launch(`replica-${i + 1}`)));
 
     const broadcasterPort = options.broadcasterPort || (await freePort());
-    const broadcaster = start("broadcaster", process.execPath, [BROADCASTER_MAIN], {
-      ...baseEnv(),
-      BROADCASTER_PORT: String(broadcasterPort),
-      BROADCASTER_HOST: "127.0.0.1",
-      BROADCASTER_TOKEN: token,
-      REDIS_URL: redisUrl,
-      TICK_INTERVAL_MS: String(options.tickIntervalMs ?? 1000),
-      LOG_LEVEL: options.logLevel ?? "info",
-    });
     const broadcasterUrl = `http://127.0.0.1:${broadcasterPort}`;
-    await pollUntil("broadcaster", () => broadcasterReady(broadcasterUrl), { timeoutMs, proc: broadcaster });
+    define("broadcaster", {
+      command: process.execPath,
+      args: [BROADCASTER_MAIN],
+      env: {
+        ...baseEnv(),
+        BROADCASTER_PORT: String(broadcasterPort),
+        BROADCASTER_HOST: "127.0.0.1",
+        BROADCASTER_TOKEN: token,
+        REDIS_URL: redisUrl,
+        TICK_INTERVAL_MS: String(options.tickIntervalMs ?? 1000),
+        LOG_LEVEL: logLevel,
+        ...options.broadcasterEnv,
+      },
+      ready: (proc) => pollUntil("broadcaster", () => broadcasterReady(broadcasterUrl), { timeoutMs, proc }),
+    });
+    await launch("broadcaster");
 
     const nginxPort = options.port || (await freePort());
     const nginxDir = join(logDir, "nginx");
@@ -160,30 +191,52 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         balance: options.balance ?? "ip_hash",
         pingIntervalMs: Number(options.serverEnv?.PING_INTERVAL_MS ?? 25_000),
         pingTimeoutMs: Number(options.serverEnv?.PING_TIMEOUT_MS ?? 20_000),
+        maxHttpBufferSize: Number(options.serverEnv?.MAX_HTTP_BUFFER_SIZE ?? 1_000_000),
       }),
     );
     writeFileSync(join(nginxDir, "nginx.conf"), renderStandaloneConfig(nginxDir, join(nginxDir, "socketio.conf")));
-    const nginx = start(
-      "nginx",
-      nginxBin,
-      ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-g", "daemon off;"],
-      {},
-    );
     const url = `http://127.0.0.1:${nginxPort}`;
-    await pollUntil("nginx", () => httpOk(`${url}/healthz`), { timeoutMs, proc: nginx });
+    define("nginx", {
+      command: nginxBin,
+      args: ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-g", "daemon off;"],
+      env: {},
+      ready: (proc) => pollUntil("nginx", () => httpOk(`${url}/healthz`), { timeoutMs, proc }),
+    });
+    await launch("nginx");
 
     return {
       url,
       broadcaster: broadcasterUrl,
       token,
       redis: redisUrl,
-      replicas: replicas.map((proc, i) => ({
-        name: proc.name,
-        url: `http://127.0.0.1:${replicaPorts[i]}`,
-        pid: proc.child.pid ?? 0,
+      replicas: replicaPorts.map((port, i) => ({
+        name: `replica-${i + 1}`,
+        url: `http://127.0.0.1:${port}`,
+        pid: get(`replica-${i + 1}`).proc?.child.pid ?? 0,
       })),
       logDir,
-      processes: { redis, replicas, broadcaster, nginx },
+      services: [...services.keys()],
+      process: (name) => {
+        const proc = get(name).proc;
+        if (!proc) throw new Error(`${name} was never started`);
+        return proc;
+      },
+      stopService: async (name) => {
+        const proc = get(name).proc;
+        return proc ? stopProcess(proc) : "not started";
+      },
+      signalService: (name, signal) => {
+        const pid = get(name).proc?.child.pid;
+        // Detached children lead their own process group: -pid reaches the primary and its workers.
+        if (pid) process.kill(-pid, signal);
+      },
+      startService: async (name) => {
+        const proc = get(name).proc;
+        if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+          throw new Error(`${name} is still running (pid ${proc.child.pid})`);
+        }
+        await launch(name);
+      },
       stop,
     };
   } catch (err) {

@@ -16,6 +16,9 @@ export interface BroadcasterConfig {
   tickIntervalMs: number;
   /** `BROADCAST_BODY_LIMIT`: largest accepted request body in bytes (413 above). @default 65536 */
   bodyLimitBytes: number;
+  /** `BROADCAST_REQUEST_TIMEOUT_MS`: a request (a slow body included) must complete within it, else 408.
+   * @default 10000 */
+  requestTimeoutMs: number;
   /** `LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
 }
@@ -42,6 +45,7 @@ export function loadBroadcasterConfig(env: Readonly<Record<string, string | unde
     redisKey: read.string("REDIS_KEY", "socket.io"),
     tickIntervalMs: read.integer("TICK_INTERVAL_MS", 1000, { min: 0, max: 86_400_000 }),
     bodyLimitBytes: read.integer("BROADCAST_BODY_LIMIT", 65_536, { min: 64, max: 10_000_000 }),
+    requestTimeoutMs: read.integer("BROADCAST_REQUEST_TIMEOUT_MS", 10_000, { min: 100, max: 600_000 }),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   read.assertValid();

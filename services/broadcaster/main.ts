@@ -32,7 +32,16 @@ if (config.token === undefined) {
   log.warn("broadcast API disabled: set BROADCASTER_TOKEN (16+ characters) to enable POST /broadcast");
 }
 const api = createBroadcastApi({ emitter, publisher, token: config.token, bodyLimitBytes: config.bodyLimitBytes, log });
-const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, api);
+// Slow-body (slowloris) requests are cut with a 408 once BROADCAST_REQUEST_TIMEOUT_MS has passed.
+const server = createServer(
+  {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(5_000, config.requestTimeoutMs),
+    // Node checks those timeouts every 30 s by default, which would let a slow client hold on that long.
+    connectionsCheckingInterval: 1_000,
+  },
+  api,
+);
 server.listen(config.port, config.host, () => {
   log.info("listening", { url: `http://${config.host}:${config.port}`, tickIntervalMs: config.tickIntervalMs });
 });

@@ -36,6 +36,18 @@ export interface ServerConfig {
   maxHttpBufferSize: number;
   /** `CORS_ORIGINS`: comma-separated allowed origins; empty means same origin only. */
   corsOrigins: string[];
+  /** `DRAIN_DELAY_MS`: on SIGTERM, how long to stay up answering /readyz 503 and refusing new sessions before
+   * closing sockets, for load balancers that poll /readyz. nginx needs none. @default 0 */
+  drainDelayMs: number;
+  /** `REDIS_REQUESTS_TIMEOUT_MS`: how long cluster-wide requests (fetchSockets, serverSideEmit with ack) wait
+   * for every server. @default 5000 */
+  redisRequestsTimeoutMs: number;
+  /** `EVENT_RATE_LIMIT` / `EVENT_BURST`: events per second per socket, and the burst allowed. @default 20 / 40 */
+  rateLimit: { perSecond: number; burst: number };
+  /** `MAX_ROOMS_PER_SOCKET`. @default 50 */
+  maxRoomsPerSocket: number;
+  /** `AUTH_JWT_SECRET` (32+ characters) turns handshake authentication on; `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`. */
+  auth: { secret: string; issuer?: string; audience?: string } | undefined;
   /** `LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
 }
@@ -60,8 +72,20 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     connectTimeoutMs: read.integer("CONNECT_TIMEOUT_MS", 45_000, { min: 1_000, max: 600_000 }),
     maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE", 1_000_000, { min: 1_024, max: 100_000_000 }),
     corsOrigins,
+    drainDelayMs: read.integer("DRAIN_DELAY_MS", 0, { max: 600_000 }),
+    redisRequestsTimeoutMs: read.integer("REDIS_REQUESTS_TIMEOUT_MS", 5_000, { min: 100, max: 600_000 }),
+    rateLimit: {
+      perSecond: read.integer("EVENT_RATE_LIMIT", 20, { min: 1, max: 100_000 }),
+      burst: read.integer("EVENT_BURST", 40, { min: 1, max: 100_000 }),
+    },
+    maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET", 50, { min: 1, max: 100_000 }),
+    auth: authConfig(read),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
+  read.check(
+    config.shutdownTimeoutMs > config.drainDelayMs,
+    "SHUTDOWN_TIMEOUT_MS must be longer than DRAIN_DELAY_MS, or every drain ends with killed workers",
+  );
   for (const origin of corsOrigins) {
     read.check(origin !== "*", 'CORS_ORIGINS must list origins; "*" would let any site use your users\' sessions');
     read.check(
@@ -71,4 +95,17 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
   }
   read.assertValid();
   return config;
+}
+
+function authConfig(read: EnvReader): ServerConfig["auth"] {
+  const secret = read.raw("AUTH_JWT_SECRET");
+  const issuer = read.raw("AUTH_JWT_ISSUER");
+  const audience = read.raw("AUTH_JWT_AUDIENCE");
+  read.check(secret === undefined || secret.length >= 32, "AUTH_JWT_SECRET must be at least 32 characters");
+  read.check(
+    secret !== undefined || (issuer ?? audience) === undefined,
+    "AUTH_JWT_ISSUER/AUDIENCE need AUTH_JWT_SECRET",
+  );
+  if (secret === undefined) return undefined;
+  return { secret, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
 }

@@ -4,11 +4,13 @@ import type {
   Identity,
   InterServerEvents,
   Result,
+  ServersResult,
   ServerToClientEvents,
   SocketData,
 } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { chatTextError, roomKey, roomNameError } from "../shared/names.js";
+import { mayJoin } from "./auth.js";
 
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -16,6 +18,8 @@ export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inter
 export interface HandlerContext {
   identity: Identity;
   log: Logger;
+  /** Rooms one socket may be in at once (besides its own). @default 50 */
+  maxRoomsPerSocket: number;
 }
 
 /**
@@ -25,7 +29,7 @@ export interface HandlerContext {
  * its ack (when there is one) and never throws.
  */
 export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
-  const { identity, log } = ctx;
+  const { identity, log, maxRoomsPerSocket } = ctx;
 
   io.on("identify", (ack) => ack(identity));
 
@@ -42,7 +46,12 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
       reply(socket, log, "join", ack, () => {
         const error = roomNameError(room);
         if (error) return fail(error);
-        void socket.join(roomKey(room as string));
+        const key = roomKey(room as string);
+        if (socket.rooms.has(key)) return OK;
+        if (!mayJoin(socket, room as string)) return fail(`not allowed to join "${room as string}"`);
+        // socket.rooms also holds the socket's own room.
+        if (socket.rooms.size - 1 >= maxRoomsPerSocket) return fail(`room limit reached (${maxRoomsPerSocket})`);
+        void socket.join(key);
         return OK;
       });
     });
@@ -67,6 +76,17 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
         socket.to(key).emit("chat", { room: room as string, text: text as string, from: socket.id });
         return OK;
       });
+    });
+
+    socket.on("servers", (ack: unknown) => {
+      if (typeof ack !== "function") return log.debug("ignore servers without ack", { sid: socket.id });
+      const answer = ack as (result: ServersResult) => void;
+      // Waits for every other server the adapter knows of; one that is alive but hung makes it fail after
+      // the adapter's requestsTimeout instead of hanging.
+      io.serverSideEmitWithAck("identify").then(
+        (others) => answer({ ok: true, servers: [identity, ...others] }),
+        (err: Error) => answer({ ok: false, error: `not every server answered: ${err.message}` }),
+      );
     });
   });
 }

@@ -7,7 +7,7 @@ import type { Logger } from "../shared/logger.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { RespawnBackoff } from "./respawn-backoff.js";
 import type { ServerConfig } from "./config.js";
-import { isWorkerMessage, type PrimaryMessage } from "./messages.js";
+import { isStickyConnection, isWorkerMessage, type PrimaryMessage } from "./messages.js";
 import { gateHandoff } from "./sticky-handoff.js";
 
 /**
@@ -23,6 +23,13 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
 
   const httpServer = createServer();
   setupStickyPrimary(httpServer, { loadBalancingMethod: config.balancingMethod });
+  // Registered after sticky's own listener, so the session is in sticky's map when this confirms it
+  // (see session-binding.ts).
+  cluster.on("message", (worker, message: unknown) => {
+    if (isStickyConnection(message) && worker.isConnected()) {
+      worker.send({ type: "primary:session-bound", sid: message.data } satisfies PrimaryMessage);
+    }
+  });
   if (!config.redisUrl) setupClusterAdapterPrimary();
 
   const backoff = new RespawnBackoff();
@@ -69,8 +76,9 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
 
   onShutdownSignal(log, async () => {
     stopping = true;
-    // New connections are refused from here on, so nginx sends them to another replica.
-    httpServer.close();
+    // Workers answer /readyz 503 and refuse new sessions for DRAIN_DELAY_MS, then close their sockets; the
+    // listener closes at the same time, so reconnecting clients are refused here and nginx sends them on.
+    setTimeout(() => httpServer.close(), config.drainDelayMs).unref();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     const exited = workers.map(
       (w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once("exit", () => resolve()))),

@@ -2,7 +2,9 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { Server, type ServerOptions } from "socket.io";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
+import { useAuth, type AuthOptions } from "./auth.js";
 import { registerHandlers, type AppServer } from "./handlers.js";
+import { rateLimit, type RateLimitOptions } from "./rate-limit.js";
 
 export interface SocketServerOptions {
   /** @default 25000 */
@@ -15,6 +17,12 @@ export interface SocketServerOptions {
   maxHttpBufferSize: number;
   /** Origins allowed besides the page's own; empty means same origin only. */
   corsOrigins: readonly string[];
+  /** Per-socket event rate limit. @default { perSecond: 20, burst: 40 } */
+  rateLimit?: RateLimitOptions;
+  /** @default 50 */
+  maxRoomsPerSocket?: number;
+  /** Handshake authentication; off when absent. */
+  auth?: AuthOptions;
 }
 
 export interface SocketServerDeps {
@@ -24,13 +32,22 @@ export interface SocketServerDeps {
   identity: Identity;
   log: Logger;
   options: SocketServerOptions;
+  /** While true, new sessions are refused (the process is shutting down); existing ones carry on. */
+  isDraining?: () => boolean;
 }
 
 /**
  * A typed Socket.IO server with the demo handlers. It knows nothing about `cluster` or sticky sessions,
  * so tests can run several of them in one process on the Redis adapter.
  */
-export function createSocketServer({ httpServer, adapter, identity, log, options }: SocketServerDeps): AppServer {
+export function createSocketServer({
+  httpServer,
+  adapter,
+  identity,
+  log,
+  options,
+  isDraining = () => false,
+}: SocketServerDeps): AppServer {
   const io: AppServer = new Server(httpServer, {
     ...(adapter ? { adapter } : {}),
     pingInterval: options.pingIntervalMs,
@@ -39,12 +56,15 @@ export function createSocketServer({ httpServer, adapter, identity, log, options
     maxHttpBufferSize: options.maxHttpBufferSize,
     ...(options.corsOrigins.length > 0 ? { cors: { origin: [...options.corsOrigins], credentials: true } } : {}),
     allowRequest: (req, callback) => {
-      const refusal = originRefusal(req, options.corsOrigins);
+      const refusal = isDraining() ? "server draining, reconnect" : originRefusal(req, options.corsOrigins);
       if (refusal) log.info("refused handshake", { reason: refusal, origin: req.headers.origin });
       callback(refusal ?? null, refusal === undefined);
     },
   });
-  registerHandlers(io, { identity, log });
+  if (options.auth) useAuth(io, options.auth, log);
+  const limits = options.rateLimit ?? { perSecond: 20, burst: 40 };
+  io.on("connection", (socket) => rateLimit(socket, limits, log));
+  registerHandlers(io, { identity, log, maxRoomsPerSocket: options.maxRoomsPerSocket ?? 50 });
   return io;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Two fixes around `worker.send`, the call through which @socket.io/sticky hands connections to workers.
+ * Three fixes around `worker.send`, the call through which @socket.io/sticky hands connections to workers.
  *
  * 1. Hold messages until the worker is ready. Sticky picks from every worker in `cluster.workers`, including
  *    one that was just (re)spawned and is still loading. A cluster worker drops IPC messages that arrive
@@ -13,11 +13,27 @@
  *    answered the WebSocket upgrade by then, so the lost bytes would be the client's Socket.IO CONNECT
  *    packet. Stopping reads first leaves every later byte in the kernel for the worker.
  *    @see https://github.com/nodejs/node/blob/v20.x/lib/internal/child_process.js (handleConversion["net.Socket"])
+ *
+ * 3. Release the sockets a dead worker never took. Node passes one handle at a time, keeps its own copy
+ *    until the child acknowledges it, and queues the others; when the worker dies in between, neither the
+ *    unacknowledged handle nor the queued sockets are ever closed, so their clients (a long-polling GET
+ *    that arrived just then) hang until nginx's proxy_read_timeout. Queued sockets get a 503 and the
+ *    unacknowledged handle is closed; either way the client reconnects at once.
+ *    @see https://github.com/nodejs/node/blob/v20.x/lib/internal/child_process.js (closePendingHandle)
  */
 import type { Worker } from "node:cluster";
 import { Socket } from "node:net";
 
 type Send = (...args: unknown[]) => boolean;
+
+const WORKER_FAILED_BODY = JSON.stringify({ ready: false, reason: "worker exited before taking the connection" });
+const WORKER_FAILED_RESPONSE =
+  "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+  `Content-Length: ${Buffer.byteLength(WORKER_FAILED_BODY)}\r\n\r\n${WORKER_FAILED_BODY}`;
+
+interface ChildProcessInternals {
+  _pendingMessage?: { handle?: { close?: () => void } } | null;
+}
 
 interface SocketInternals {
   _handle?: { readStop?: () => number } | null;
@@ -35,18 +51,35 @@ export interface HandoffGate {
 export function gateHandoff(worker: Worker): HandoffGate {
   const send = worker.send.bind(worker) as Send;
   let queue: unknown[][] | undefined = [];
+  /** Sockets handed to this worker whose send has not completed yet. */
+  const inFlight = new Set<Socket>();
 
   worker.send = ((...args: unknown[]) => {
-    if (args[1] instanceof Socket) freeze(args[1]);
+    const socket = args[1];
+    if (socket instanceof Socket) {
+      freeze(socket);
+      inFlight.add(socket);
+      const callback = typeof args[2] === "function" ? (args[2] as (err: Error | null) => void) : undefined;
+      args[2] = (err: Error | null) => {
+        inFlight.delete(socket);
+        callback?.(err);
+      };
+    }
     if (!queue) return send(...args);
     queue.push(args);
     return true;
   }) as Worker["send"];
 
-  // A worker that dies before it is ready will never take these; reset the clients so they retry now.
+  // Sockets still held by this process (never converted for the IPC channel: they still have their handle)
+  // will never reach the dead worker. Answer 503 so that clients and health checks learn it now.
   worker.once("exit", () => {
-    for (const args of queue ?? []) if (args[1] instanceof Socket) args[1].destroy();
+    for (const socket of inFlight) {
+      if ((socket as unknown as SocketInternals)._handle && !socket.destroyed) socket.end(WORKER_FAILED_RESPONSE);
+    }
+    inFlight.clear();
     queue = undefined;
+    const pending = (worker.process as unknown as ChildProcessInternals)._pendingMessage;
+    pending?.handle?.close?.();
   });
 
   return {

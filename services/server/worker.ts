@@ -7,6 +7,7 @@ import { clusterAdapter, redisAdapter } from "./adapters.js";
 import type { ServerConfig } from "./config.js";
 import { createHttpApp } from "./http-app.js";
 import { isPrimaryMessage, type WorkerMessage } from "./messages.js";
+import { bindSessionsBeforeHandshake } from "./session-binding.js";
 import { createSocketServer } from "./socket-server.js";
 
 /**
@@ -17,7 +18,10 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
   const identity: Identity = { replica: config.replicaName, worker: cluster.worker?.id ?? 0, pid: process.pid };
   const log = baseLog.child({ worker: identity.worker });
   const adapter = config.redisUrl
-    ? redisAdapter({ url: config.redisUrl, key: config.redisKey }, log)
+    ? redisAdapter(
+        { url: config.redisUrl, key: config.redisKey, requestsTimeoutMs: config.redisRequestsTimeoutMs },
+        log,
+      )
     : clusterAdapter();
 
   let draining = false;
@@ -30,8 +34,16 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
       readiness: () => (draining ? { ready: false, reason: "draining" } : adapter.readiness()),
     }),
   );
-  const io = createSocketServer({ httpServer, adapter: adapter.adapter, identity, log, options: config });
+  const io = createSocketServer({
+    httpServer,
+    adapter: adapter.adapter,
+    identity,
+    log,
+    options: config,
+    isDraining: () => draining,
+  });
   setupWorker(io);
+  bindSessionsBeforeHandshake(io, log);
   // Sticky's listener is registered: the primary may now hand us connections (see sticky-handoff.ts).
   send({ type: "worker:ready" });
   log.info("worker ready", { adapter: adapter.kind });
@@ -39,6 +51,10 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
   const drain = async () => {
     if (draining) return;
     draining = true;
+    if (config.drainDelayMs > 0) {
+      log.info("draining: not ready, refusing new sessions", { delayMs: config.drainDelayMs });
+      await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    }
     log.info("draining: closing sockets so clients reconnect elsewhere", { sockets: io.engine.clientsCount });
     // io.close() disconnects every socket and closes the (never listening) http server, whose
     // ERR_SERVER_NOT_RUNNING is expected here.

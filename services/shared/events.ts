@@ -46,6 +46,8 @@ export interface ClientToServerEvents {
   join: (room: string, ack: (result: Result) => void) => void;
   leave: (room: string, ack: (result: Result) => void) => void;
   chat: (message: ChatRequest, ack: (result: Result) => void) => void;
+  /** Asks every server through the adapter who it is: a cluster-wide request, bounded by a timeout. */
+  servers: (ack: (result: ServersResult) => void) => void;
 }
 
 /** Events between servers (`io.serverSideEmit`), through the adapter. */
@@ -54,7 +56,19 @@ export interface InterServerEvents {
   identify: (ack: (identity: Identity) => void) => void;
 }
 
+/** Who a socket belongs to, when handshake authentication is on (`AUTH_JWT_SECRET`). */
+export interface User {
+  /** The token's `sub`. */
+  id: string;
+  /** The token's `rooms` claim: the only rooms this user may join. Absent: any room. */
+  rooms?: string[];
+}
+
 /** Per-socket data, visible to `fetchSockets()` on every server. */
 export interface SocketData {
   identity: Identity;
+  user?: User;
 }
+
+/** Answer of `servers`: every server that replied in time, this one first. */
+export type ServersResult = { ok: true; servers: Identity[] } | { ok: false; error: string };

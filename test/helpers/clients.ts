@@ -19,6 +19,10 @@ export interface ClientOptions {
   reconnection?: boolean;
   /** Sent as the Origin header (browsers do; Node clients do not unless asked). */
   origin?: string;
+  /** The handshake's `auth` payload, e.g. `{ token }`. */
+  auth?: Record<string, unknown>;
+  /** First reconnection delay; it doubles up to 4x. @default socket.io-client's 1000 ms */
+  reconnectionDelayMs?: number;
 }
 
 export function createClient(url: string, options: ClientOptions = {}): TestSocket {
@@ -30,6 +34,10 @@ export function createClient(url: string, options: ClientOptions = {}): TestSock
     timeout: 20_000,
     ...(agent ? { agent: agent as never } : {}),
     ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.reconnectionDelayMs
+      ? { reconnectionDelay: options.reconnectionDelayMs, reconnectionDelayMax: options.reconnectionDelayMs * 4 }
+      : {}),
   });
 }
 
