@@ -3,7 +3,7 @@
  * and nginx, on free ports. `npm run stack` for people; `startStack()` for tests.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,6 +93,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const replicaCount = options.replicas ?? 2;
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), "socketio-stack-"));
   mkdirSync(logDir, { recursive: true });
+  // Started as root, nginx runs its workers as `nobody`; they must reach the temp folders below, where
+  // request bodies over 16 KiB are buffered (a 0700 temp dir would turn those into 500s).
+  chmodSync(logDir, 0o755);
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const token = options.token ?? randomBytes(24).toString("hex");
   const redisPassword = randomBytes(16).toString("hex");

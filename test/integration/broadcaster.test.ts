@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Tick } from "../../services/shared/events.js";
 import { closeAll, connectClient, request, type TestSocket } from "../helpers/clients.js";
@@ -138,6 +139,31 @@ describe("broadcaster", () => {
       await closed.stop();
     }
     assert.match(readFileSync(closed.proc.logFile, "utf8"), /broadcast API disabled: set BROADCASTER_TOKEN/);
+  });
+
+  test("a body that trickles in too slowly is cut with 408 (BROADCAST_REQUEST_TIMEOUT_MS)", async () => {
+    const strict = await startBroadcaster({
+      REDIS_URL: redis.url,
+      BROADCASTER_TOKEN: TOKEN,
+      BROADCAST_REQUEST_TIMEOUT_MS: "1000",
+    });
+    try {
+      const { port } = new URL(strict.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      let answer = "";
+      socket.on("data", (chunk) => (answer += String(chunk)));
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      socket.write(
+        "POST /broadcast HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+          `Authorization: Bearer ${TOKEN}\r\nContent-Length: 100\r\n\r\n{"event":`,
+      );
+      const started = Date.now();
+      await within(closed, 10_000, "the server to give up on the slow body");
+      assert.match(answer, /^HTTP\/1\.1 408/);
+      assert.ok(Date.now() - started < 5_000);
+    } finally {
+      await strict.stop();
+    }
   });
 
   test("refuses to start with a weak token, listing the problem", async () => {

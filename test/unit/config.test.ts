@@ -75,6 +75,38 @@ describe("server config", () => {
   });
 });
 
+describe("server config: security and limits", () => {
+  test("authentication is off by default and needs a 32+ character secret", () => {
+    assert.equal(loadServerConfig({}).auth, undefined);
+    assert.deepEqual(loadServerConfig({ AUTH_JWT_SECRET: "s".repeat(32), AUTH_JWT_ISSUER: "me" }).auth, {
+      secret: "s".repeat(32),
+      issuer: "me",
+    });
+    assert.throws(() => loadServerConfig({ AUTH_JWT_SECRET: "short" }), /AUTH_JWT_SECRET must be at least 32/);
+    assert.throws(() => loadServerConfig({ AUTH_JWT_AUDIENCE: "app" }), /need AUTH_JWT_SECRET/);
+  });
+
+  test("limits have defaults and bounds", () => {
+    const config = loadServerConfig({});
+    assert.deepEqual(config.rateLimit, { perSecond: 20, burst: 40 });
+    assert.equal(config.maxRoomsPerSocket, 50);
+    assert.equal(config.drainDelayMs, 0);
+    assert.throws(
+      () => loadServerConfig({ EVENT_RATE_LIMIT: "0", MAX_ROOMS_PER_SOCKET: "-1" }),
+      (err: unknown) => {
+        return err instanceof ConfigError && err.problems.length === 2;
+      },
+    );
+  });
+
+  test("a drain longer than the shutdown budget is refused", () => {
+    assert.throws(
+      () => loadServerConfig({ DRAIN_DELAY_MS: "10000", SHUTDOWN_TIMEOUT_MS: "5000" }),
+      /SHUTDOWN_TIMEOUT_MS must be longer than DRAIN_DELAY_MS/,
+    );
+  });
+});
+
 describe("broadcaster config", () => {
   test("requires REDIS_URL and a long enough token, listing both", () => {
     assert.throws(

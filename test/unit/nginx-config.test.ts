@@ -38,3 +38,12 @@ test("proxy timeouts follow the ping settings", () => {
 test("refuses an empty upstream list", () => {
   assert.throws(() => renderNginxConfig({ ...base, upstreams: [] }), /at least one upstream/);
 });
+
+test("security headers, and a body limit derived from MAX_HTTP_BUFFER_SIZE", () => {
+  const conf = renderNginxConfig(base);
+  for (const header of ["X-Content-Type-Options nosniff", "X-Frame-Options DENY", "Referrer-Policy no-referrer"]) {
+    assert.match(conf, new RegExp(`add_header ${header} always;`));
+  }
+  assert.match(conf, /client_max_body_size 1041k;/);
+  assert.match(renderNginxConfig({ ...base, maxHttpBufferSize: 10_000_000 }), /client_max_body_size 9830k;/);
+});
