@@ -45,6 +45,34 @@ describe(
       assert.equal(new Set(clients.map((c) => c.hello.replica)).size, 1);
     });
 
+    test("containers run hardened; Redis wants its password and is not published", () => {
+      const inspect = (service: string) => {
+        const id = compose("ps", "-q", service).split("\n")[0]!;
+        return JSON.parse(docker("inspect", id))[0] as {
+          Config: { User: string };
+          HostConfig: {
+            ReadonlyRootfs: boolean;
+            CapDrop: string[] | null;
+            SecurityOpt: string[] | null;
+            PortBindings: Record<string, unknown> | null;
+          };
+        };
+      };
+      for (const service of ["replica", "broadcaster", "redis", "nginx"]) {
+        const { Config, HostConfig } = inspect(service);
+        assert.equal(HostConfig.ReadonlyRootfs, true, `${service}: read-only root filesystem`);
+        assert.deepEqual(HostConfig.CapDrop, ["ALL"], `${service}: capabilities`);
+        assert.ok(
+          HostConfig.SecurityOpt?.some((opt) => opt.startsWith("no-new-privileges")),
+          `${service}: no-new-privileges`,
+        );
+        if (service !== "nginx") assert.notEqual(Config.User, "", `${service} runs as root`);
+      }
+      assert.deepEqual(Object.keys(inspect("redis").HostConfig.PortBindings ?? {}), [], "redis is published");
+      const anonymous = compose("exec", "-T", "-e", "REDISCLI_AUTH=", "redis", "redis-cli", "ping");
+      assert.match(anonymous, /NOAUTH/);
+    });
+
     test("scaling: a new replica serves once nginx restarts; stopped replicas drain and exit 0 within the grace period", () => {
       const original = compose("ps", "-q", "replica").split("\n").filter(Boolean);
       assert.equal(original.length, target!.replicaUrls.length);
