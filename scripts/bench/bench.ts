@@ -1,0 +1,422 @@
+/**
+ * `npm run bench`: fan-out, capacity and reconnection storm of the deployment (local stack: nginx -> R
+ * replicas x W workers -> Redis, messages published with the Redis emitter as the broadcaster does),
+ * measured in the same run as two baselines on the same machine and clients: a raw `ws` server and a
+ * plain Socket.IO server, each in one process. Writes results.json, report.md and plot.svg.
+ *
+ *   npm run bench                      # a few minutes on 2 cores
+ *   npm run bench -- --quick           # under a minute
+ *   npm run bench -- --clients 5000 --rates 5,10,20 --replicas 3 --workers 2 --duration 5 --repeats 3
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { cpus, freemem, release, totalmem } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Emitter } from "@socket.io/redis-emitter";
+import { createClient } from "redis";
+import { startStack, type Stack } from "../stack.js";
+import { pace } from "./pace.js";
+import { machineBusy, total, tree } from "./procstat.js";
+import {
+  now,
+  type ClientKind,
+  type LoadCommand,
+  type LoadReply,
+  type LoadStats,
+  type SourceReply,
+} from "./protocol.js";
+import { writeReport, type BenchResults, type ConfigResult, type StepResult } from "./report.js";
+
+const LOAD_CLIENT = fileURLToPath(new URL("./load-client.js", import.meta.url));
+const BASELINE = fileURLToPath(new URL("./baseline-server.js", import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    clients: { type: "string" },
+    rates: { type: "string" },
+    duration: { type: "string" },
+    repeats: { type: "string" },
+    replicas: { type: "string" },
+    workers: { type: "string" },
+    "load-processes": { type: "string" },
+    capacity: { type: "string" },
+    storm: { type: "string" },
+    configs: { type: "string" },
+    out: { type: "string" },
+  },
+});
+const quick = values.quick === true;
+const opts = {
+  clients: Number(values.clients ?? (quick ? 200 : 1000)),
+  rates: (values.rates ?? (quick ? "10,50" : "5,10,25,50,100,200")).split(",").map(Number),
+  durationMs: Number(values.duration ?? (quick ? 2 : 4)) * 1000,
+  repeats: Number(values.repeats ?? (quick ? 1 : 3)),
+  replicas: Number(values.replicas ?? 2),
+  workers: Number(values.workers ?? 2),
+  loadProcesses: Number(values["load-processes"] ?? (quick ? 2 : 4)),
+  capacity: Number(values.capacity ?? (quick ? 2000 : 10000)),
+  storm: Number(values.storm ?? (quick ? 1000 : 5000)),
+  configs: (values.configs ?? "raw-ws,socket.io,topology").split(","),
+  out: values.out ?? join(process.cwd(), "scripts/bench/results", new Date().toISOString().replace(/[:.]/g, "-")),
+};
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+/** 127.N.0.1 source addresses: ip_hash hashes the first three octets, so each N is a distinct client. */
+const sourceAddresses = (count: number) =>
+  Array.from({ length: count }, (_, i) => `127.${(i % 250) + 1}.${Math.floor(i / 250)}.1`);
+
+/** A pool of load-generating processes sharing the clients. */
+class LoadPool {
+  readonly children: ChildProcess[] = [];
+  constructor(size: number) {
+    for (let i = 0; i < size; i++)
+      this.children.push(fork(LOAD_CLIENT, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+  }
+  private ask<T extends LoadReply["type"]>(child: ChildProcess, command: LoadCommand, reply: T) {
+    return new Promise<Extract<LoadReply, { type: T }>>((resolve) => {
+      const listener = (message: LoadReply) => {
+        if (message.type !== reply) return;
+        child.off("message", listener);
+        resolve(message as Extract<LoadReply, { type: T }>);
+      };
+      child.on("message", listener);
+      child.send(command);
+    });
+  }
+  async connect(url: string, kind: ClientKind, count: number, reconnect = false) {
+    const per = Math.ceil(count / this.children.length);
+    const addresses = sourceAddresses(64);
+    const replies = await Promise.all(
+      this.children.map((child, i) =>
+        this.ask(
+          child,
+          {
+            type: "connect",
+            url,
+            kind,
+            count: Math.min(per, count - i * per),
+            transport: "websocket",
+            localAddresses: addresses.slice(i * 16, i * 16 + 16),
+            reconnect,
+          },
+          "connected",
+        ),
+      ),
+    );
+    return {
+      ok: replies.reduce((a, r) => a + r.ok, 0),
+      failed: replies.reduce((a, r) => a + r.failed, 0),
+      errors: Object.assign({}, ...replies.map((r) => r.errors)) as Record<string, number>,
+      ms: Math.max(...replies.map((r) => r.ms)),
+    };
+  }
+  expect(firstSeq: number, lastSeq: number) {
+    for (const child of this.children) child.send({ type: "expect", firstSeq, lastSeq } satisfies LoadCommand);
+  }
+  async stats(): Promise<LoadStats> {
+    const all = await Promise.all(this.children.map((child) => this.ask(child, { type: "stats" }, "stats")));
+    return mergeStats(all.map((r) => r.stats));
+  }
+  pids = () => this.children.map((c) => c.pid!);
+  close() {
+    for (const child of this.children) child.send({ type: "close" } satisfies LoadCommand);
+  }
+}
+
+function mergeStats(list: LoadStats[]): LoadStats {
+  const histogram = new Map<number, number>();
+  const replicas: Record<string, number> = {};
+  for (const s of list) {
+    for (const [bucket, count] of s.histogram) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
+    for (const [name, count] of Object.entries(s.replicas)) replicas[name] = (replicas[name] ?? 0) + count;
+  }
+  const sum = (key: keyof LoadStats) => list.reduce((a, s) => a + (s[key] as number), 0);
+  return {
+    replicas,
+    clients: sum("clients"),
+    connected: sum("connected"),
+    received: sum("received"),
+    lost: sum("lost"),
+    duplicated: sum("duplicated"),
+    outOfOrder: sum("outOfOrder"),
+    histogram: [...histogram].sort((a, b) => a[0] - b[0]),
+    cpuMicros: sum("cpuMicros"),
+    elu: Math.max(...list.map((s) => s.elu)),
+  };
+}
+
+function percentile(histogram: Array<[number, number]>, p: number): number {
+  const count = histogram.reduce((a, [, c]) => a + c, 0);
+  let seen = 0;
+  for (const [bucket, c] of histogram) {
+    seen += c;
+    if (seen >= count * p) return bucket / 10;
+  }
+  return histogram.length > 0 ? histogram[histogram.length - 1]![0] / 10 : 0;
+}
+
+/** What a configuration needs: where clients connect, how to publish, which pids are "the server". */
+interface Target {
+  url: string;
+  kind: ClientKind;
+  serverPids(): number[];
+  publish(rate: number, durationMs: number, firstSeq: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
+  const child = fork(BASELINE, [mode], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const port = await new Promise<number>((resolve) =>
+    child.once("message", (m: SourceReply) => m.type === "listening" && resolve(m.port)),
+  );
+  return {
+    url: mode === "ws" ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
+    kind: mode === "ws" ? "ws" : "socket.io",
+    serverPids: () => [child.pid!],
+    publish: (rate, durationMs, firstSeq) =>
+      new Promise((resolve) => {
+        child.once("message", (m: SourceReply) => m.type === "done" && resolve(m.sent));
+        child.send({ type: "run", rate, durationMs, firstSeq });
+      }),
+    stop: async () => {
+      child.kill("SIGTERM");
+    },
+  };
+}
+
+async function topologyTarget(replicas = opts.replicas): Promise<Target & { stack: Stack }> {
+  const stack = await startStack({
+    replicas,
+    workers: opts.workers,
+    tickIntervalMs: 0,
+    logLevel: "warn",
+    serverEnv: { EVENT_RATE_LIMIT: "100000", EVENT_BURST: "100000" },
+  });
+  const redis = createClient({ url: stack.redis });
+  redis.on("error", () => undefined);
+  await redis.connect();
+  const emitter = new Emitter(redis);
+  return {
+    stack,
+    url: stack.url,
+    kind: "socket.io",
+    serverPids: () => tree(stack.services.map((name) => stack.process(name).child.pid!)),
+    publish: (rate, durationMs, firstSeq) =>
+      pace(rate, durationMs, (i) => emitter.emit("bench", { seq: firstSeq + i, t: now() })),
+    stop: async () => {
+      await redis.quit().catch(() => undefined);
+      await stack.stop();
+    },
+  };
+}
+
+async function waitQuiet(): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  let busy = await machineBusy(300);
+  while (busy > 0.15 && Date.now() < deadline) busy = await machineBusy(300);
+  return busy;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+async function fanOut(name: string, target: Target): Promise<ConfigResult> {
+  const pool = new LoadPool(opts.loadProcesses);
+  const connected = await pool.connect(target.url, target.kind, opts.clients);
+  log(
+    `${name}: ${connected.ok}/${opts.clients} clients connected in ${connected.ms} ms${connected.failed ? `, errors ${JSON.stringify(connected.errors)}` : ""}`,
+  );
+  const steps: StepResult[] = [];
+  let seq = 0;
+  for (const rate of opts.rates) {
+    const runs: StepResult[] = [];
+    for (let r = 0; r < opts.repeats; r++) {
+      const busyBefore = await waitQuiet();
+      const expected = Math.round((rate * opts.durationMs) / 1000);
+      pool.expect(seq, seq + expected - 1);
+      await pool.stats(); // reset counters
+      const serverBefore = total(target.serverPids());
+      const clientBefore = total(pool.pids());
+      const started = now();
+      const sent = await target.publish(rate, opts.durationMs, seq);
+      // Let the tail arrive: at most 3 s after the last send.
+      let stats = await pool.stats();
+      const acc = [stats];
+      for (
+        let waited = 0;
+        waited < 3_000 && acc.reduce((a, s) => a + s.received, 0) < sent * connected.ok;
+        waited += 250
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        acc.push(await pool.stats());
+      }
+      // Received and latencies add up over the polls; lost and duplicated are as of the last one.
+      stats = { ...mergeStats(acc), lost: acc[acc.length - 1]!.lost, duplicated: acc[acc.length - 1]!.duplicated };
+      const elapsedS = (now() - started) / 1000;
+      const serverCpu = total(target.serverPids()).cpuMicros - serverBefore.cpuMicros;
+      const clientCpu = total(pool.pids()).cpuMicros - clientBefore.cpuMicros;
+      seq += sent;
+      const delivered = stats.received;
+      runs.push({
+        rate,
+        offeredPerSecond: (sent * connected.ok) / (opts.durationMs / 1000),
+        deliveredPerSecond: delivered / Math.max(elapsedS, opts.durationMs / 1000),
+        deliveryRatio: delivered / Math.max(1, sent * connected.ok),
+        p50: percentile(stats.histogram, 0.5),
+        p90: percentile(stats.histogram, 0.9),
+        p99: percentile(stats.histogram, 0.99),
+        max: percentile(stats.histogram, 1),
+        lost: stats.lost,
+        duplicated: stats.duplicated,
+        serverCpuMicrosPerMessage: serverCpu / Math.max(1, delivered),
+        clientCpuMicrosPerMessage: clientCpu / Math.max(1, delivered),
+        serverCpuShare: serverCpu / 1e6 / elapsedS / cpus().length,
+        clientCpuShare: clientCpu / 1e6 / elapsedS / cpus().length,
+        clientElu: stats.elu,
+        busyBefore,
+        serverRssMb: total(target.serverPids()).rssBytes / 2 ** 20,
+      });
+    }
+    const step = medianStep(runs);
+    steps.push(step);
+    log(
+      `${name} ${rate}/s x ${connected.ok}: delivered ${Math.round(step.deliveredPerSecond)}/s (${(step.deliveryRatio * 100).toFixed(1)}%), p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, lost ${step.lost}, dup ${step.duplicated}, server ${step.serverCpuMicrosPerMessage.toFixed(1)} us/msg, clients ELU ${step.clientElu.toFixed(2)}`,
+    );
+    if (step.deliveryRatio < 0.97 || step.p99 > 1000) {
+      log(`${name}: saturated at ${rate}/s (delivered ${(step.deliveryRatio * 100).toFixed(1)}%, p99 ${step.p99} ms)`);
+      break;
+    }
+  }
+  pool.close();
+  return { name, clients: connected.ok, connectMs: connected.ms, steps };
+}
+
+/** Median of each figure over the repeats, with the spread of p99 and delivered/s kept. */
+function medianStep(runs: StepResult[]): StepResult {
+  const result = { ...runs[0]! } as StepResult;
+  for (const key of Object.keys(result) as Array<keyof StepResult>) {
+    if (typeof result[key] === "number")
+      (result as unknown as Record<string, number>)[key] = median(runs.map((r) => r[key] as number));
+  }
+  result.spread = {
+    p99: [Math.min(...runs.map((r) => r.p99)), Math.max(...runs.map((r) => r.p99))],
+    deliveredPerSecond: [
+      Math.min(...runs.map((r) => r.deliveredPerSecond)),
+      Math.max(...runs.map((r) => r.deliveredPerSecond)),
+    ],
+  };
+  return result;
+}
+
+async function capacity(): Promise<BenchResults["capacity"]> {
+  const target = await topologyTarget();
+  const pool = new LoadPool(opts.loadProcesses);
+  try {
+    const before = total(target.serverPids());
+    const connected = await pool.connect(target.url, "socket.io", opts.capacity);
+    const after = total(target.serverPids());
+    const stats = await pool.stats();
+    const result = {
+      target: opts.capacity,
+      connected: stats.connected,
+      failed: connected.failed,
+      errors: connected.errors,
+      setupPerSecond: Math.round((connected.ok / connected.ms) * 1000),
+      serverRssMb: after.rssBytes / 2 ** 20,
+      bytesPerConnection: Math.round((after.rssBytes - before.rssBytes) / Math.max(1, connected.ok)),
+      perReplica: stats.replicas,
+    };
+    log(
+      `capacity: ${result.connected}/${opts.capacity} held, ${result.setupPerSecond}/s setup, ${result.bytesPerConnection} B/connection server side`,
+    );
+    return result;
+  } finally {
+    pool.close();
+    await target.stop();
+  }
+}
+
+async function storm(): Promise<BenchResults["storm"]> {
+  const target = await topologyTarget();
+  const pool = new LoadPool(opts.loadProcesses);
+  try {
+    const connected = await pool.connect(target.url, "socket.io", opts.storm, true);
+    const before = await pool.stats();
+    const victim = "replica-1";
+    log(`storm: ${connected.ok} clients (${JSON.stringify(before.replicas)}); killing ${victim}`);
+    const killed = now();
+    target.stack.signalService(victim, "SIGKILL");
+    // Poll the clients (a measurement, not a test): when is everyone connected again?
+    let stats = before;
+    let reconnectedMs = -1;
+    while (now() - killed < 60_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stats = await pool.stats();
+      if (stats.connected >= connected.ok) {
+        reconnectedMs = now() - killed;
+        break;
+      }
+    }
+    // Then: does a broadcast reach all of them?
+    const seq = 1_000_000;
+    pool.expect(seq, seq);
+    await target.publish(1, 1000, seq);
+    let check = await pool.stats();
+    for (let waited = 0; waited < 5_000 && check.lost > 0; waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      check = await pool.stats();
+    }
+    const receivingMs = now() - killed;
+    const result = {
+      clients: connected.ok,
+      reconnectedMs: Math.round(reconnectedMs),
+      receivingMs: Math.round(receivingMs),
+      stillMissing: check.lost,
+      before: before.replicas,
+      after: check.replicas,
+    };
+    log(
+      `storm: all reconnected in ${result.reconnectedMs} ms, receiving at ${result.receivingMs} ms, ${result.stillMissing} missed; now ${JSON.stringify(result.after)}`,
+    );
+    return result;
+  } finally {
+    pool.close();
+    await target.stop();
+  }
+}
+
+async function main() {
+  mkdirSync(opts.out, { recursive: true });
+  log(`options ${JSON.stringify(opts)}`);
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "?",
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      freeMemoryGb: Math.round(freemem() / 2 ** 30),
+      kernel: release(),
+      node: process.version,
+    },
+    options: opts,
+    configs: [],
+  };
+  for (const name of opts.configs) {
+    const target =
+      name === "topology" ? await topologyTarget() : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
+    try {
+      results.configs.push(await fanOut(name, target));
+    } finally {
+      await target.stop();
+    }
+  }
+  if (opts.capacity > 0) results.capacity = await capacity();
+  if (opts.storm > 0) results.storm = await storm();
+  writeReport(opts.out, results);
+  writeFileSync(join(opts.out, "results.json"), JSON.stringify(results, null, 2));
+  log(`report: ${join(opts.out, "report.md")}`);
+  process.exit(0);
+}
+
+await main();

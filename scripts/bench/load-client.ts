@@ -1,0 +1,138 @@
+/**
+ * A load-generating child process: holds many clients (socket.io-client or raw ws), counts what they
+ * receive, and reports latency histograms, losses, duplicates and its own CPU use to the orchestrator.
+ */
+import { Agent } from "node:http";
+import { performance } from "node:perf_hooks";
+import { io, type Socket } from "socket.io-client";
+import WebSocket from "ws";
+import { now, type BenchPayload, type LoadCommand, type LoadReply, type LoadStats } from "./protocol.js";
+
+const BUCKETS = 200_000; // 0.1 ms each: up to 20 s
+let histogram = new Uint32Array(BUCKETS);
+let received = 0;
+let expectation: { first: number; last: number; counts: Uint8Array[] } | undefined;
+let lastSeqByClient: number[] = [];
+let outOfOrder = 0;
+const clients: Array<{ close(): void; connected(): boolean }> = [];
+/** The replica each socket.io client last said hello from. */
+const replicaOf: string[] = [];
+let cpuMark = process.cpuUsage();
+let eluMark = performance.eventLoopUtilization();
+
+const send = (reply: LoadReply) => process.send?.(reply);
+
+function onMessage(index: number, payload: BenchPayload): void {
+  const latency = now() - payload.t;
+  histogram[Math.min(BUCKETS - 1, Math.max(0, Math.round(latency * 10)))]!++;
+  received++;
+  if (payload.seq <= (lastSeqByClient[index] ?? -1)) outOfOrder++;
+  lastSeqByClient[index] = payload.seq;
+  if (expectation && payload.seq >= expectation.first && payload.seq <= expectation.last) {
+    const counts = expectation.counts[index]!;
+    counts[payload.seq - expectation.first] = Math.min(255, counts[payload.seq - expectation.first]! + 1);
+  }
+}
+
+function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: number): Promise<string | undefined> {
+  const localAddress = command.localAddresses[index % command.localAddresses.length];
+  return new Promise((resolve) => {
+    if (command.kind === "ws") {
+      const ws = new WebSocket(command.url, { localAddress, perMessageDeflate: false });
+      ws.on("message", (data) => onMessage(index, JSON.parse(String(data)) as BenchPayload));
+      ws.once("open", () => resolve(undefined));
+      ws.once("error", (err) => resolve(err.message));
+      clients[index] = { close: () => ws.close(), connected: () => ws.readyState === WebSocket.OPEN };
+      return;
+    }
+    const socket: Socket = io(command.url, {
+      transports: [command.transport],
+      forceNew: true,
+      reconnection: command.reconnect,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 2_000,
+      timeout: 30_000,
+      agent: new Agent({ localAddress } as never) as never,
+    });
+    socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
+    socket.on("hello", (identity: { replica: string }) => (replicaOf[index] = identity.replica));
+    socket.once("hello", () => resolve(undefined));
+    socket.once("connect_error", (err) => {
+      if (!command.reconnect) resolve(err.message);
+    });
+    clients[index] = { close: () => socket.disconnect(), connected: () => socket.connected };
+  });
+}
+
+function stats(): LoadStats {
+  let lost = 0;
+  let duplicated = 0;
+  for (const counts of expectation?.counts ?? []) {
+    for (const count of counts) {
+      if (count === 0) lost++;
+      else if (count > 1) duplicated += count - 1;
+    }
+  }
+  const sparse: Array<[number, number]> = [];
+  histogram.forEach((count, bucket) => count > 0 && sparse.push([bucket, count]));
+  const cpu = process.cpuUsage(cpuMark);
+  const elu = performance.eventLoopUtilization(eluMark);
+  const replicas: Record<string, number> = {};
+  clients.forEach((client, i) => {
+    const replica = replicaOf[i];
+    if (replica && client.connected()) replicas[replica] = (replicas[replica] ?? 0) + 1;
+  });
+  const result: LoadStats = {
+    replicas,
+    clients: clients.length,
+    connected: clients.filter((c) => c.connected()).length,
+    received,
+    lost,
+    duplicated,
+    outOfOrder,
+    histogram: sparse,
+    cpuMicros: cpu.user + cpu.system,
+    elu: elu.utilization,
+  };
+  histogram = new Uint32Array(BUCKETS);
+  received = 0;
+  outOfOrder = 0;
+  cpuMark = process.cpuUsage();
+  eluMark = performance.eventLoopUtilization();
+  return result;
+}
+
+process.on("message", async (command: LoadCommand) => {
+  switch (command.type) {
+    case "connect": {
+      const started = Date.now();
+      const errors: Record<string, number> = {};
+      // In waves, so a few thousand connects do not all hit one accept queue at the same instant.
+      const results: Array<string | undefined> = [];
+      for (let i = 0; i < command.count; i += 200) {
+        const wave = Array.from({ length: Math.min(200, command.count - i) }, (_, j) => connectOne(command, i + j));
+        results.push(...(await Promise.all(wave)));
+      }
+      for (const error of results) if (error) errors[error] = (errors[error] ?? 0) + 1;
+      lastSeqByClient = Array(clients.length).fill(-1);
+      const failed = results.filter(Boolean).length;
+      send({ type: "connected", ok: command.count - failed, failed, errors, ms: Date.now() - started });
+      stats();
+      break;
+    }
+    case "expect":
+      expectation = {
+        first: command.firstSeq,
+        last: command.lastSeq,
+        counts: clients.map(() => new Uint8Array(command.lastSeq - command.firstSeq + 1)),
+      };
+      break;
+    case "stats":
+      send({ type: "stats", stats: stats() });
+      break;
+    case "close":
+      for (const client of clients) client.close();
+      setTimeout(() => process.exit(0), 200).unref();
+      break;
+  }
+});

@@ -1,0 +1,55 @@
+/** Messages between the benchmark orchestrator and its child processes (load generators, baseline servers). */
+
+export type ClientKind = "socket.io" | "ws";
+
+/** Orchestrator -> load process. */
+export type LoadCommand =
+  | {
+      type: "connect";
+      url: string;
+      kind: ClientKind;
+      count: number;
+      transport: "websocket" | "polling";
+      /** Source addresses to spread the sockets over (ip_hash sees them as distinct clients). */
+      localAddresses: string[];
+      /** Reconnect when disconnected (reconnection storm). */
+      reconnect: boolean;
+    }
+  | { type: "expect"; firstSeq: number; lastSeq: number }
+  | { type: "stats" }
+  | { type: "close" };
+
+/** Load process -> orchestrator. */
+export type LoadReply =
+  | { type: "connected"; ok: number; failed: number; errors: Record<string, number>; ms: number }
+  | { type: "stats"; stats: LoadStats }
+  | { type: "all-received"; seq: number };
+
+export interface LoadStats {
+  /** Connected socket.io clients per replica (from their latest hello). */
+  replicas: Record<string, number>;
+  clients: number;
+  connected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  /** Latency histogram: index = 0.1 ms bucket, value = count; sparse as [bucket, count] pairs. */
+  histogram: Array<[number, number]>;
+  /** CPU microseconds (user + system) and event-loop utilisation since the last stats. */
+  cpuMicros: number;
+  elu: number;
+}
+
+/** Orchestrator -> baseline server. */
+export type SourceCommand = { type: "run"; rate: number; durationMs: number; firstSeq: number } | { type: "stop" };
+export type SourceReply = { type: "listening"; port: number } | { type: "done"; sent: number };
+
+/** The benchmark event's payload: a sequence number and the send time (ms, sub-ms precision). */
+export interface BenchPayload {
+  seq: number;
+  t: number;
+}
+
+/** Wall clock in ms with sub-ms precision, comparable across processes of one machine. */
+export const now = (): number => performance.timeOrigin + performance.now();

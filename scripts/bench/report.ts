@@ -1,0 +1,232 @@
+/** The benchmark's report: Markdown tables, the targets, and an SVG plot. */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface StepResult {
+  /** Messages per second the source published (each goes to every client). */
+  rate: number;
+  offeredPerSecond: number;
+  deliveredPerSecond: number;
+  deliveryRatio: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  lost: number;
+  duplicated: number;
+  serverCpuMicrosPerMessage: number;
+  clientCpuMicrosPerMessage: number;
+  /** Share of all cores used by the server side / by the clients during the step. */
+  serverCpuShare: number;
+  clientCpuShare: number;
+  /** Highest event-loop utilisation among the load processes (near 1: the clients were the bottleneck). */
+  clientElu: number;
+  /** Machine busy share before the step (the quiet check). */
+  busyBefore: number;
+  serverRssMb: number;
+  spread?: { p99: [number, number]; deliveredPerSecond: [number, number] };
+}
+
+export interface ConfigResult {
+  name: string;
+  clients: number;
+  connectMs: number;
+  steps: StepResult[];
+}
+
+export interface BenchResults {
+  startedAt: string;
+  machine: Record<string, string | number>;
+  options: Record<string, unknown>;
+  configs: ConfigResult[];
+  capacity?: {
+    target: number;
+    connected: number;
+    failed: number;
+    errors: Record<string, number>;
+    setupPerSecond: number;
+    serverRssMb: number;
+    bytesPerConnection: number;
+    perReplica: Record<string, number>;
+  };
+  storm?: {
+    clients: number;
+    reconnectedMs: number;
+    receivingMs: number;
+    stillMissing: number;
+    before: Record<string, number>;
+    after: Record<string, number>;
+  };
+}
+
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
+const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
+
+export function writeReport(dir: string, results: BenchResults): void {
+  writeFileSync(join(dir, "report.md"), markdown(results));
+  writeFileSync(join(dir, "plot.svg"), svg(results));
+}
+
+function stepAt(config: ConfigResult | undefined, rate: number) {
+  return config?.steps.find((s) => s.rate === rate);
+}
+
+function peak(config: ConfigResult | undefined) {
+  return Math.max(0, ...(config?.steps ?? []).filter((s) => s.deliveryRatio >= 0.97).map((s) => s.deliveredPerSecond));
+}
+
+function markdown(r: BenchResults): string {
+  const lines: string[] = [];
+  const raw = r.configs.find((c) => c.name === "raw-ws");
+  const sio = r.configs.find((c) => c.name === "socket.io");
+  const topo = r.configs.find((c) => c.name === "topology");
+  lines.push(`# Benchmark report`, "");
+  lines.push(
+    `Run ${r.startedAt} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GiB, Linux ${r.machine.kernel}, Node ${r.machine.node}.`,
+  );
+  lines.push(`Options: \`${JSON.stringify(r.options)}\`.`, "");
+  lines.push(
+    "Each step publishes `rate` messages per second for the step's duration; every message goes to every client, so",
+    "the offered load is rate × clients deliveries per second. Latency is end to end (send timestamp in the payload,",
+    "one clock). CPU µs/msg is the CPU time of the server side (all its processes: nginx, primaries, workers, Redis)",
+    "or of the client processes, divided by the messages delivered. Figures are medians over the repeats; the",
+    "spread (min–max) of p99 and delivered/s follows in brackets.",
+    "",
+  );
+  for (const config of r.configs) {
+    lines.push(`## ${config.name} (${config.clients} clients, connected in ${config.connectMs} ms)`, "");
+    lines.push(
+      "| rate/s | offered/s | delivered/s | delivered | p50 ms | p90 ms | p99 ms | max ms | lost | dup | server µs/msg | client µs/msg | server CPU | client CPU | client ELU |",
+    );
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const s of config.steps) {
+      const spreadD = s.spread ? ` [${k(s.spread.deliveredPerSecond[0])}–${k(s.spread.deliveredPerSecond[1])}]` : "";
+      const spreadP = s.spread ? ` [${f(s.spread.p99[0])}–${f(s.spread.p99[1])}]` : "";
+      lines.push(
+        `| ${s.rate} | ${k(s.offeredPerSecond)} | ${k(s.deliveredPerSecond)}${spreadD} | ${f(s.deliveryRatio * 100)}% | ${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)}${spreadP} | ${f(s.max)} | ${s.lost} | ${s.duplicated} | ${f(s.serverCpuMicrosPerMessage)} | ${f(s.clientCpuMicrosPerMessage)} | ${f(s.serverCpuShare * 100, 0)}% | ${f(s.clientCpuShare * 100, 0)}% | ${f(s.clientElu, 2)} |`,
+      );
+    }
+    lines.push("");
+  }
+
+  if (raw && topo) {
+    lines.push("## The topology as a ratio to the baselines (same run, same clients)", "");
+    lines.push(
+      "| rate/s | p99 / raw ws | p99 / socket.io | server µs/msg / raw ws | server µs/msg / socket.io | client µs/msg / raw ws |",
+    );
+    lines.push("| --- | --- | --- | --- | --- | --- |");
+    for (const s of topo.steps) {
+      const w = stepAt(raw, s.rate);
+      const o = stepAt(sio, s.rate);
+      lines.push(
+        `| ${s.rate} | ${w ? f(s.p99 / w.p99, 2) : "–"} | ${o ? f(s.p99 / o.p99, 2) : "–"} | ${w ? f(s.serverCpuMicrosPerMessage / w.serverCpuMicrosPerMessage, 2) : "–"} | ${o ? f(s.serverCpuMicrosPerMessage / o.serverCpuMicrosPerMessage, 2) : "–"} | ${w ? f(s.clientCpuMicrosPerMessage / w.clientCpuMicrosPerMessage, 2) : "–"} |`,
+      );
+    }
+    lines.push(
+      "",
+      `Highest delivered/s with ≥ 97% delivered: raw ws ${k(peak(raw))}, socket.io ${k(peak(sio))}, topology ${k(peak(topo))}.`,
+      "",
+    );
+  }
+
+  if (r.capacity) {
+    const c = r.capacity;
+    lines.push("## Capacity", "");
+    lines.push(
+      `${c.connected} of ${c.target} connections held (${c.failed} failed${c.failed ? `: ${JSON.stringify(c.errors)}` : ""}), set up at ${c.setupPerSecond}/s;`,
+    );
+    lines.push(
+      `server side ${f(c.serverRssMb, 0)} MiB RSS in all, ${k(c.bytesPerConnection)} bytes per connection; per replica ${JSON.stringify(c.perReplica)}.`,
+      "",
+    );
+  }
+  if (r.storm) {
+    const s = r.storm;
+    lines.push("## Reconnection storm", "");
+    lines.push(
+      `${s.clients} clients (${JSON.stringify(s.before)}); replica-1 killed with SIGKILL. All connected again after ${s.reconnectedMs} ms;`,
+    );
+    lines.push(
+      `a broadcast published then reached ${s.clients - s.stillMissing} of them by ${s.receivingMs} ms. Afterwards: ${JSON.stringify(s.after)}.`,
+      "",
+    );
+  }
+
+  lines.push("## Targets", "");
+  const at25 = stepAt(topo, 25);
+  const raw25 = stepAt(raw, 25);
+  const row = (name: string, met: boolean | undefined, detail: string) =>
+    lines.push(`| ${name} | ${met === undefined ? "not measured" : met ? "met" : "missed"} | ${detail} |`);
+  lines.push("| target | result | measured |", "| --- | --- | --- |");
+  row(
+    "1000 clients × 25 msg/s: p99 ≤ 2× raw ws, 0 lost, 0 dup",
+    at25 && raw25 ? at25.p99 <= 2 * raw25.p99 && at25.lost === 0 && at25.duplicated === 0 : undefined,
+    at25 && raw25
+      ? `p99 ${f(at25.p99)} ms vs raw ws ${f(raw25.p99)} ms (×${f(at25.p99 / raw25.p99, 2)}), lost ${at25.lost}, dup ${at25.duplicated}`
+      : "",
+  );
+  row(
+    "delivered/s at saturation ≥ raw ws",
+    raw && topo ? peak(topo) >= peak(raw) : undefined,
+    `${k(peak(topo))} vs ${k(peak(raw))}`,
+  );
+  row(
+    "10 000 connections held, no errors",
+    r.capacity ? r.capacity.connected >= 10_000 && r.capacity.failed === 0 : undefined,
+    r.capacity ? `${r.capacity.connected} held, ${r.capacity.failed} failed` : "",
+  );
+  row(
+    "5000 clients reconnected and receiving within 10 s",
+    r.storm ? r.storm.clients >= 5000 && r.storm.receivingMs <= 10_000 && r.storm.stillMissing === 0 : undefined,
+    r.storm
+      ? `${r.storm.clients} clients, receiving after ${r.storm.receivingMs} ms, ${r.storm.stillMissing} missing`
+      : "",
+  );
+  lines.push("", "![latency and throughput](plot.svg)", "");
+  return lines.join("\n");
+}
+
+const COLORS: Record<string, string> = { "raw-ws": "#1f77b4", "socket.io": "#ff7f0e", topology: "#2ca02c" };
+
+function svg(r: BenchResults): string {
+  const W = 420;
+  const H = 300;
+  const pad = 50;
+  const panel = (x0: number, title: string, pick: (s: StepResult) => number, yLabel: string) => {
+    const points = r.configs.flatMap((c) => c.steps.map((s) => ({ x: s.offeredPerSecond, y: pick(s) })));
+    const maxX = Math.max(1, ...points.map((p) => p.x));
+    const maxY = Math.max(1, ...points.map((p) => p.y));
+    const sx = (x: number) => x0 + pad + (x / maxX) * (W - pad * 1.5);
+    const sy = (y: number) => H - pad + -(y / maxY) * (H - pad * 1.7);
+    const parts = [
+      `<text x="${x0 + W / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>`,
+      `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(maxX)}" y2="${sy(0)}" stroke="#333"/>`,
+      `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(0)}" y2="${sy(maxY)}" stroke="#333"/>`,
+      `<text x="${x0 + W / 2}" y="${H - 12}" text-anchor="middle" font-size="11">offered deliveries/s (max ${k(maxX)})</text>`,
+      `<text x="${x0 + 12}" y="${H / 2}" font-size="11" transform="rotate(-90 ${x0 + 12} ${H / 2})" text-anchor="middle">${yLabel} (max ${k(maxY)})</text>`,
+    ];
+    for (const c of r.configs) {
+      const color = COLORS[c.name] ?? "#888";
+      const path = c.steps
+        .map((s, i) => `${i === 0 ? "M" : "L"}${f(sx(s.offeredPerSecond))},${f(sy(pick(s)))}`)
+        .join(" ");
+      parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      for (const s of c.steps)
+        parts.push(`<circle cx="${f(sx(s.offeredPerSecond))}" cy="${f(sy(pick(s)))}" r="3" fill="${color}"/>`);
+    }
+    return parts.join("\n");
+  };
+  const legend = r.configs
+    .map(
+      (c, i) =>
+        `<rect x="${60 + i * 130}" y="${H + 5}" width="12" height="12" fill="${COLORS[c.name] ?? "#888"}"/><text x="${76 + i * 130}" y="${H + 15}" font-size="12">${c.name}</text>`,
+    )
+    .join("\n");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W * 2}" height="${H + 30}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+${panel(0, "delivered/s vs offered", (s) => s.deliveredPerSecond, "delivered/s")}
+${panel(W, "p99 latency vs offered", (s) => s.p99, "p99 ms")}
+${legend}
+</svg>
+`;
+}
