@@ -24,6 +24,8 @@ export interface StepResult {
   /** Machine busy share before the step (the quiet check). */
   busyBefore: number;
   serverRssMb: number;
+  /** Delivery stopped following the offered rate here (the ramp stops). */
+  saturated?: boolean;
   spread?: { p99: [number, number]; deliveredPerSecond: [number, number] };
 }
 
@@ -103,7 +105,7 @@ function markdown(r: BenchResults): string {
       const spreadD = s.spread ? ` [${k(s.spread.deliveredPerSecond[0])}–${k(s.spread.deliveredPerSecond[1])}]` : "";
       const spreadP = s.spread ? ` [${f(s.spread.p99[0])}–${f(s.spread.p99[1])}]` : "";
       lines.push(
-        `| ${s.rate} | ${k(s.offeredPerSecond)} | ${k(s.deliveredPerSecond)}${spreadD} | ${f(s.deliveryRatio * 100)}% | ${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)}${spreadP} | ${f(s.max)} | ${s.lost} | ${s.duplicated} | ${f(s.serverCpuMicrosPerMessage)} | ${f(s.clientCpuMicrosPerMessage)} | ${f(s.serverCpuShare * 100, 0)}% | ${f(s.clientCpuShare * 100, 0)}% | ${f(s.clientElu, 2)} |`,
+        `| ${s.rate}${s.saturated ? " (saturated)" : ""} | ${k(s.offeredPerSecond)} | ${k(s.deliveredPerSecond)}${spreadD} | ${f(s.deliveryRatio * 100)}% | ${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)}${spreadP} | ${f(s.max)} | ${s.lost} | ${s.duplicated} | ${f(s.serverCpuMicrosPerMessage)} | ${f(s.clientCpuMicrosPerMessage)} | ${f(s.serverCpuShare * 100, 0)}% | ${f(s.clientCpuShare * 100, 0)}% | ${f(s.clientElu, 2)} |`,
       );
     }
     lines.push("");
