@@ -290,7 +290,9 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
     // Saturated: delivery stops following the offered rate, messages go missing, or p99 explodes.
     if (step.deliveredPerSecond < 0.9 * step.offeredPerSecond || step.deliveryRatio < 0.97 || step.p99 > 1000) {
       step.saturated = true;
-      log(`${name}: saturated at ${rate}/s (delivered ${Math.round(step.deliveredPerSecond)}/s of ${Math.round(step.offeredPerSecond)}/s offered, ${(step.deliveryRatio * 100).toFixed(1)}% eventually, p99 ${step.p99} ms)`);
+      log(
+        `${name}: saturated at ${rate}/s (delivered ${Math.round(step.deliveredPerSecond)}/s of ${Math.round(step.offeredPerSecond)}/s offered, ${(step.deliveryRatio * 100).toFixed(1)}% eventually, p99 ${step.p99} ms)`,
+      );
       break;
     }
   }
