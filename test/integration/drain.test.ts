@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { closeAll, connectClient, request } from "../helpers/clients.js";
+import { pollUntil } from "../../scripts/processes.js";
 import { startReplica } from "../helpers/services.js";
 import { times, waitFor, within } from "../helpers/wait.js";
 import type { Identity } from "../../services/shared/events.js";
@@ -20,6 +21,22 @@ test("SIGTERM with DRAIN_DELAY_MS: not ready, no new sessions, existing ones ser
       ),
     );
     const exited = replica.stop();
+    // The signal reaches the primary, which tells each worker over IPC: wait for that to have happened.
+    await pollUntil(
+      "the replica to report draining",
+      async () => (await fetch(`${replica.url}/readyz`)).status === 503,
+      {
+        timeoutMs: 5_000,
+      },
+    );
+    await pollUntil(
+      "both workers to report draining",
+      async () => {
+        const answers = await Promise.all([0, 1, 2, 3].map(() => fetch(`${replica.url}/readyz`)));
+        return answers.every((res) => res.status === 503);
+      },
+      { timeoutMs: 5_000 },
+    );
 
     // Both workers report draining (round-robin alternates them).
     const reasons = new Set<string>();
