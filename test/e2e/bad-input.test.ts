@@ -151,9 +151,12 @@ describe("bad input through nginx and sticky", () => {
       (socket.emit as (...a: unknown[]) => void)("whoami", (a: Identity | Result) => answers.push(a));
     assert.equal(await disconnected, "io server disconnect");
     const limited = answers.filter((a) => "ok" in a && a.ok === false);
-    assert.ok(answers.length >= 10 && limited.length > 0, `acks: ${JSON.stringify(answers.slice(0, 12))}`);
+    const served = answers.filter((a) => "replica" in a);
+    // Refusals are answered in the middleware, served events a tick later, so the order of acks is not
+    // the order of events; the counts are what matters.
+    assert.ok(limited.length > 0 && served.length > 0, `acks: ${JSON.stringify(answers.slice(0, 12))}`);
+    assert.ok(served.length <= 10, `${served.length} events served, more than the burst of 10`);
     assert.match((limited[0] as { error: string }).error, /rate limit/);
-    assert.ok("replica" in answers[0]!, "the first events, within the burst, are served");
   });
 
   test("a socket cannot join more rooms than MAX_ROOMS_PER_SOCKET", async () => {
