@@ -35,6 +35,8 @@ export interface StackOptions {
   tickIntervalMs?: number;
   /** @default "ip_hash" */
   balance?: NginxBalance;
+  /** nginx worker_processes. @default 2 */
+  nginxWorkers?: number;
   /** The broadcaster's bearer token. @default random */
   token?: string;
   /** Extra environment for every replica (PING_INTERVAL_MS, MAX_HTTP_BUFFER_SIZE, ...). */
@@ -197,7 +199,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         maxHttpBufferSize: Number(options.serverEnv?.MAX_HTTP_BUFFER_SIZE ?? 1_000_000),
       }),
     );
-    writeFileSync(join(nginxDir, "nginx.conf"), renderStandaloneConfig(nginxDir, join(nginxDir, "socketio.conf")));
+    writeFileSync(
+      join(nginxDir, "nginx.conf"),
+      renderStandaloneConfig(nginxDir, join(nginxDir, "socketio.conf"), options.nginxWorkers ?? 2),
+    );
     const url = `http://127.0.0.1:${nginxPort}`;
     define("nginx", {
       command: nginxBin,

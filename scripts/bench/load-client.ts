@@ -11,6 +11,7 @@ import { now, type BenchPayload, type LoadCommand, type LoadReply, type LoadStat
 const BUCKETS = 200_000; // 0.1 ms each: up to 20 s
 let histogram = new Uint32Array(BUCKETS);
 let received = 0;
+let lastAt = 0;
 let expectation: { first: number; last: number; counts: Uint8Array[] } | undefined;
 let lastSeqByClient: number[] = [];
 let outOfOrder = 0;
@@ -26,6 +27,7 @@ function onMessage(index: number, payload: BenchPayload): void {
   const latency = now() - payload.t;
   histogram[Math.min(BUCKETS - 1, Math.max(0, Math.round(latency * 10)))]!++;
   received++;
+  lastAt = now();
   if (payload.seq <= (lastSeqByClient[index] ?? -1)) outOfOrder++;
   lastSeqByClient[index] = payload.seq;
   if (expectation && payload.seq >= expectation.first && payload.seq <= expectation.last) {
@@ -91,6 +93,7 @@ function stats(): LoadStats {
     duplicated,
     outOfOrder,
     histogram: sparse,
+    lastAt,
     cpuMicros: cpu.user + cpu.system,
     elu: elu.utilization,
   };

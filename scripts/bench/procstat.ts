@@ -67,3 +67,11 @@ export async function machineBusy(ms: number): Promise<number> {
   const b = read();
   return b.all === a.all ? 0 : 1 - (b.idle - a.idle) / (b.all - a.all);
 }
+
+/** CPU time used by the whole machine so far (all cores, all processes), in microseconds. */
+export function machineCpuMicros(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  const busy = fields.reduce((a, b) => a + b, 0) - fields[3]! - fields[4]!;
+  return (busy / TICKS_PER_SECOND) * 1e6;
+}
