@@ -3,18 +3,21 @@
  * volume that nginx mounts) or by hand:
  *
  *   NGINX_UPSTREAMS=replica-1:3000,replica-2:3000 node dist/scripts/nginx-config-cli.js > socketio.conf
- *   node dist/scripts/nginx-config-cli.js --out /etc/nginx/conf.d/default.conf
+ *   node dist/scripts/nginx-config-cli.js --out-dir /app/nginx-conf      # nginx.conf + socketio.conf
  *
  * NGINX_LISTEN (default 80), NGINX_UPSTREAMS (required, comma-separated host:port), NGINX_BALANCE
  * (ip_hash | hash), and the servers' PING_INTERVAL_MS / PING_TIMEOUT_MS / MAX_HTTP_BUFFER_SIZE, from which the
- * timeouts and the body size limit follow.
+ * timeouts and the body size limit follow; NGINX_WORKER_CONNECTIONS (16384).
  */
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { EnvReader } from "../services/shared/config.js";
-import { NGINX_BALANCE_METHODS, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
+import { NGINX_BALANCE_METHODS, renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
 
-const { values } = parseArgs({ options: { out: { type: "string" } } });
+const { values } = parseArgs({ options: { "out-dir": { type: "string" } } });
+/** Where nginx sees the folder written here (docker-compose.yml mounts the volume there). */
+const MOUNT_PATH = "/etc/nginx/socketio";
 const read = new EnvReader(process.env);
 const upstreams = read.list("NGINX_UPSTREAMS");
 read.check(upstreams.length > 0, "NGINX_UPSTREAMS is required: comma-separated host:port of the replicas");
@@ -29,6 +32,7 @@ const options = {
   pingTimeoutMs: read.integer("PING_TIMEOUT_MS", 20_000, { min: 1_000 }),
   maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE", 1_000_000, { min: 1_024 }),
 };
+const workerConnections = read.integer("NGINX_WORKER_CONNECTIONS", 16_384, { min: 64, max: 1_000_000 });
 try {
   read.assertValid();
 } catch (err) {
@@ -36,9 +40,15 @@ try {
   process.exit(78);
 }
 const config = renderNginxConfig(options);
-if (values.out) {
-  writeFileSync(values.out, config);
-  process.stderr.write(`nginx config written to ${values.out} (upstreams: ${upstreams.join(", ")})\n`);
+if (values["out-dir"]) {
+  // Compose: the main nginx.conf (nginx runs with -c on it) and the site config it includes.
+  const dir = values["out-dir"];
+  writeFileSync(join(dir, "socketio.conf"), config);
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    renderMainConfig({ siteConfigPath: join(MOUNT_PATH, "socketio.conf"), workerConnections, user: "nginx" }),
+  );
+  process.stderr.write(`nginx config written to ${dir} (upstreams: ${upstreams.join(", ")})\n`);
 } else {
   process.stdout.write(config);
 }

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderNginxConfig, renderStandaloneConfig, type NginxBalance } from "./nginx-config.js";
+import { renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
 import {
   findBinary,
   freePort,
@@ -201,7 +201,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     writeFileSync(
       join(nginxDir, "nginx.conf"),
-      renderStandaloneConfig(nginxDir, join(nginxDir, "socketio.conf"), options.nginxWorkers ?? 2),
+      renderMainConfig({
+        siteConfigPath: join(nginxDir, "socketio.conf"),
+        workerProcesses: options.nginxWorkers ?? 2,
+        dir: nginxDir,
+      }),
     );
     const url = `http://127.0.0.1:${nginxPort}`;
     define("nginx", {

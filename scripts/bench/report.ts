@@ -204,9 +204,19 @@ function svg(r: BenchResults): string {
       `<text x="${x0 + W / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>`,
       `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(maxX)}" y2="${sy(0)}" stroke="#333"/>`,
       `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(0)}" y2="${sy(maxY)}" stroke="#333"/>`,
-      `<text x="${x0 + W / 2}" y="${H - 12}" text-anchor="middle" font-size="11">offered deliveries/s (max ${k(maxX)})</text>`,
-      `<text x="${x0 + 12}" y="${H / 2}" font-size="11" transform="rotate(-90 ${x0 + 12} ${H / 2})" text-anchor="middle">${yLabel} (max ${k(maxY)})</text>`,
+      `<text x="${x0 + W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">offered deliveries/s</text>`,
+      `<text x="${x0 + 10}" y="${H / 2}" font-size="11" transform="rotate(-90 ${x0 + 10} ${H / 2})" text-anchor="middle">${yLabel}</text>`,
     ];
+    for (let i = 0; i <= 4; i++) {
+      const x = (maxX * i) / 4;
+      const y = (maxY * i) / 4;
+      parts.push(
+        `<line x1="${f(sx(x))}" y1="${f(sy(0))}" x2="${f(sx(x))}" y2="${f(sy(0) + 4)}" stroke="#333"/>`,
+        `<text x="${f(sx(x))}" y="${f(sy(0) + 16)}" text-anchor="middle" font-size="10">${k(x)}</text>`,
+        `<line x1="${f(sx(0) - 4)}" y1="${f(sy(y))}" x2="${f(sx(maxX))}" y2="${f(sy(y))}" stroke="#eee"/>`,
+        `<text x="${f(sx(0) - 6)}" y="${f(sy(y) + 3)}" text-anchor="end" font-size="10">${k(y)}</text>`,
+      );
+    }
     for (const c of r.configs) {
       const color = COLORS[c.name] ?? "#888";
       const path = c.steps

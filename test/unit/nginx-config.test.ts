@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { proxyTimeoutSeconds, renderNginxConfig } from "../../scripts/nginx-config.js";
+import { proxyTimeoutSeconds, renderMainConfig, renderNginxConfig } from "../../scripts/nginx-config.js";
 
 const base = { listen: "127.0.0.1:8080", upstreams: ["10.0.0.1:3000", "10.0.0.2:3000"] };
 
@@ -46,4 +46,23 @@ test("security headers, and a body limit derived from MAX_HTTP_BUFFER_SIZE", () 
   }
   assert.match(conf, /client_max_body_size 1041k;/);
   assert.match(renderNginxConfig({ ...base, maxHttpBufferSize: 10_000_000 }), /client_max_body_size 9830k;/);
+});
+
+test("the main config lifts nginx's 1024 connections per worker, with descriptors to match", () => {
+  const compose = renderMainConfig({ siteConfigPath: "/etc/nginx/socketio/socketio.conf", user: "nginx" });
+  assert.match(compose, /^user nginx;$/m);
+  assert.match(compose, /worker_processes auto;/);
+  assert.match(compose, /worker_connections 16384;/);
+  assert.match(compose, /worker_rlimit_nofile 33792;/);
+  assert.match(compose, /client_body_temp_path \/var\/cache\/nginx\/client_body;/);
+  assert.match(compose, /include \/etc\/nginx\/socketio\/socketio\.conf;/);
+  const stack = renderMainConfig({
+    siteConfigPath: "/tmp/s/socketio.conf",
+    workerProcesses: 1,
+    dir: "/tmp/s",
+    raiseNofile: false,
+  });
+  assert.match(stack, /pid \/tmp\/s\/nginx\.pid;/);
+  assert.match(stack, /proxy_temp_path \/tmp\/s\/proxy;/);
+  assert.doesNotMatch(stack, /worker_rlimit_nofile|^user /m);
 });
