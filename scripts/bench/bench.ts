@@ -171,6 +171,8 @@ interface Target {
   url: string;
   kind: ClientKind;
   serverPids(): number[];
+  /** The server side by process group (nginx, redis, replica-1 with its workers, ...). */
+  serverGroups(): Record<string, number[]>;
   publish(rate: number, durationMs: number, firstSeq: number): Promise<number>;
   stop(): Promise<void>;
 }
@@ -184,6 +186,7 @@ async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
     url: mode === "ws" ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
     kind: mode === "ws" ? "ws" : "socket.io",
     serverPids: () => [child.pid!],
+    serverGroups: () => ({ [mode]: [child.pid!] }),
     publish: (rate, durationMs, firstSeq) =>
       new Promise((resolve) => {
         child.once("message", (m: SourceReply) => m.type === "done" && resolve(m.sent));
@@ -213,6 +216,8 @@ async function topologyTarget(nginxWorkers = opts.nginxWorkers): Promise<Target 
     url: stack.url,
     kind: "socket.io",
     serverPids: () => tree(stack.services.map((name) => stack.process(name).child.pid!)),
+    serverGroups: () =>
+      Object.fromEntries(stack.services.map((name) => [name, tree([stack.process(name).child.pid!])])),
     publish: (rate, durationMs, firstSeq) =>
       pace(rate, durationMs, (i) => emitter.emit("bench", { seq: firstSeq + i, t: now() })),
     stop: async () => {
@@ -252,6 +257,10 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
       pool.expect(seq, seq + expected - 1);
       await pool.stats(); // reset counters
       const serverBefore = total(target.serverPids());
+      const groups = target.serverGroups();
+      const groupsBefore = Object.fromEntries(
+        Object.entries(groups).map(([name, pids]) => [name, total(pids).cpuMicros]),
+      );
       const clientBefore = total(pool.pids());
       const ownBefore = process.cpuUsage().user + process.cpuUsage().system;
       const started = now();
@@ -306,6 +315,15 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
         clientElu: stats.elu,
         busyBefore,
         serverRssMb: total(target.serverPids()).rssBytes / 2 ** 20,
+        processes: Object.fromEntries(
+          Object.entries(groups).map(([group, pids]) => {
+            const now = total(pids);
+            return [
+              group,
+              { cpuShare: (now.cpuMicros - groupsBefore[group]!) / 1e6 / elapsedS, rssMb: now.rssBytes / 2 ** 20 },
+            ];
+          }),
+        ),
       });
     }
     const step = medianStep(runs);
@@ -333,6 +351,7 @@ function medianStep(runs: StepResult[]): StepResult {
     if (typeof result[key] === "number")
       (result as unknown as Record<string, number>)[key] = median(runs.map((r) => r[key] as number));
   }
+  result.processes = runs[Math.floor(runs.length / 2)]!.processes;
   result.spread = {
     p99: [Math.min(...runs.map((r) => r.p99)), Math.max(...runs.map((r) => r.p99))],
     deliveredPerSecond: [

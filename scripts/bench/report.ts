@@ -24,6 +24,8 @@ export interface StepResult {
   /** Machine busy share before the step (the quiet check). */
   busyBefore: number;
   serverRssMb: number;
+  /** CPU (share of one core) and RSS of each server process group during the step. */
+  processes?: Record<string, { cpuShare: number; rssMb: number }>;
   /** Delivery stopped following the offered rate here (the ramp stops). */
   saturated?: boolean;
   spread?: { p99: [number, number]; deliveredPerSecond: [number, number] };
@@ -109,6 +111,19 @@ function markdown(r: BenchResults): string {
       );
     }
     lines.push("");
+    const groups = Object.keys(config.steps[0]?.processes ?? {});
+    if (groups.length > 1) {
+      lines.push("CPU (share of one core) and RSS of each server process, per step:", "");
+      lines.push(`| rate/s | ${groups.join(" | ")} |`, `| --- | ${groups.map(() => "---").join(" | ")} |`);
+      for (const s of config.steps) {
+        const cells = groups.map((g) => {
+          const p = s.processes?.[g];
+          return p ? `${f(p.cpuShare * 100, 0)}%, ${f(p.rssMb, 0)} MiB` : "–";
+        });
+        lines.push(`| ${s.rate} | ${cells.join(" | ")} |`);
+      }
+      lines.push("");
+    }
   }
 
   if (raw && topo) {
