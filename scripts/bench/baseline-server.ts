@@ -8,6 +8,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 import { WebSocketServer, WebSocket } from "ws";
 import { pace } from "./pace.js";
 import { now, type SourceCommand, type SourceReply } from "./protocol.js";
@@ -24,7 +25,8 @@ if (mode === "ws") {
     for (const client of wss.clients) if (client.readyState === WebSocket.OPEN) client.send(text);
   };
 } else {
-  const io = new Server(httpServer);
+  // argv[3] "msgpack": the same wire format as `--parser msgpack` gives the topology.
+  const io = new Server(httpServer, process.argv[3] === "msgpack" ? { parser: msgpackParser } : {});
   io.on("connection", (socket) =>
     socket.emit("hello" as never, { replica: "baseline", worker: 0, pid: process.pid } as never),
   );

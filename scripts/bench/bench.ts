@@ -46,6 +46,7 @@ const { values } = parseArgs({
     storm: { type: "string" },
     configs: { type: "string" },
     transport: { type: "string" },
+    parser: { type: "string" },
     "nginx-workers": { type: "string" },
     out: { type: "string" },
   },
@@ -64,6 +65,8 @@ const opts = {
   configs: (values.configs ?? "raw-ws,socket.io,topology").split(","),
   /** Socket.IO clients' only transport (the raw ws baseline is always WebSocket). */
   transport: (values.transport ?? "websocket") as "websocket" | "polling",
+  /** Socket.IO wire format for servers and clients alike. */
+  parser: (values.parser ?? "default") as "default" | "msgpack",
   /** nginx worker_processes for the fan-out and storm runs: 1 measured best on this 2-core machine, where
    * nginx shares the cores with every other process (tuning.md); capacity runs use at least 2, since one
    * worker's file descriptors would run out first. */
@@ -105,9 +108,10 @@ class LoadPool {
             url,
             kind,
             count: Math.min(per, count - i * per),
-            transport: "websocket",
+            transport: opts.transport,
             localAddresses: addresses.slice(i * 16, i * 16 + 16),
             reconnect,
+            parser: opts.parser,
           },
           "connected",
         ),
@@ -178,7 +182,7 @@ interface Target {
 }
 
 async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
-  const child = fork(BASELINE, [mode], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(BASELINE, [mode, opts.parser], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const port = await new Promise<number>((resolve) =>
     child.once("message", (m: SourceReply) => m.type === "listening" && resolve(m.port)),
   );
@@ -205,7 +209,7 @@ async function topologyTarget(nginxWorkers = opts.nginxWorkers): Promise<Target 
     nginxWorkers,
     tickIntervalMs: 0,
     logLevel: "warn",
-    serverEnv: { EVENT_RATE_LIMIT: "100000", EVENT_BURST: "100000" },
+    serverEnv: { EVENT_RATE_LIMIT: "100000", EVENT_BURST: "100000", SOCKET_PARSER: opts.parser },
   });
   const redis = createClient({ url: stack.redis });
   redis.on("error", () => undefined);

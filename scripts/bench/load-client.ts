@@ -5,6 +5,7 @@
 import { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import WebSocket from "ws";
 import { now, type BenchPayload, type LoadCommand, type LoadReply, type LoadStats } from "./protocol.js";
 
@@ -55,6 +56,7 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       reconnectionDelayMax: 2_000,
       timeout: 30_000,
       agent: new Agent({ localAddress } as never) as never,
+      ...(command.parser === "msgpack" ? { parser: msgpackParser } : {}),
     });
     socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
     socket.on("hello", (identity: { replica: string }) => (replicaOf[index] = identity.replica));

@@ -14,6 +14,8 @@ export type LoadCommand =
       localAddresses: string[];
       /** Reconnect when disconnected (reconnection storm). */
       reconnect: boolean;
+      /** Socket.IO wire format; must match the servers'. */
+      parser: "default" | "msgpack";
     }
   | { type: "expect"; firstSeq: number; lastSeq: number }
   | { type: "stats" }

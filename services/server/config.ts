@@ -3,6 +3,7 @@ import { EnvReader } from "../shared/config.js";
 import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
 
 export const BALANCING_METHODS = ["round-robin", "least-connection", "random"] as const;
+export const SOCKET_PARSERS = ["default", "msgpack"] as const;
 
 export interface ServerConfig {
   /** `PORT`: where the replica's primary listens. @default 3000 */
@@ -48,6 +49,8 @@ export interface ServerConfig {
   maxRoomsPerSocket: number;
   /** `AUTH_JWT_SECRET` (32+ characters) turns handshake authentication on; `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`. */
   auth: { secret: string; issuer?: string; audience?: string } | undefined;
+  /** `SOCKET_PARSER`: `default` (JSON text frames) or `msgpack` (binary); every client must use the same. */
+  parser: (typeof SOCKET_PARSERS)[number];
   /** `LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
 }
@@ -80,6 +83,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     },
     maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET", 50, { min: 1, max: 100_000 }),
     auth: authConfig(read),
+    parser: read.oneOf("SOCKET_PARSER", SOCKET_PARSERS, "default"),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   read.check(

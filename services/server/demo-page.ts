@@ -2,7 +2,12 @@
  * The demo page: which replica and worker this browser reached, the broadcaster's ticks, rooms and chat.
  * Served by every worker at `/`; the client script comes from Socket.IO itself (`/socket.io/socket.io.js`).
  */
-export const demoPage = /* html */ `<!doctype html>
+export function demoPage(parser: "default" | "msgpack" = "default"): string {
+  const script = parser === "msgpack" ? "/socket.io/socket.io.msgpack.min.js" : "/socket.io/socket.io.js";
+  return DEMO_PAGE.replace("__CLIENT_SCRIPT__", script);
+}
+
+const DEMO_PAGE = /* html */ `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -30,7 +35,7 @@ export const demoPage = /* html */ `<!doctype html>
   <form id="chat-form"><input id="text" placeholder="say something" maxlength="1000" aria-label="message" size="40"> <button>Send</button></form>
   <div id="log"></div>
 </div>
-<script src="/socket.io/socket.io.js"></script>
+<script src="__CLIENT_SCRIPT__"></script>
 <script>
   const $ = (id) => document.getElementById(id);
   const log = (line) => { const div = document.createElement("div"); div.textContent = line; $("log").prepend(div); };

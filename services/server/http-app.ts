@@ -14,6 +14,8 @@ export interface HttpAppDeps {
   log: Logger;
   /** Asked on every `GET /readyz`. */
   readiness: () => Readiness;
+  /** Which Socket.IO client bundle the demo page loads. @default "default" */
+  parser?: "default" | "msgpack";
 }
 
 /**
@@ -22,7 +24,8 @@ export interface HttpAppDeps {
  * - `GET /readyz`: 200 when the adapter is connected and the process is not draining, 503 otherwise.
  * - `GET /`: the demo page.
  */
-export function createHttpApp({ identity, log, readiness }: HttpAppDeps): Express {
+export function createHttpApp({ identity, log, readiness, parser = "default" }: HttpAppDeps): Express {
+  const page = demoPage(parser);
   const app = express();
   app.disable("x-powered-by");
 
@@ -36,7 +39,7 @@ export function createHttpApp({ identity, log, readiness }: HttpAppDeps): Expres
   });
 
   app.get("/", (_req, res) => {
-    res.type("html").send(demoPage);
+    res.type("html").send(page);
   });
 
   app.use((req, res) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { Server, type ServerOptions } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { useAuth, type AuthOptions } from "./auth.js";
@@ -23,6 +24,8 @@ export interface SocketServerOptions {
   maxRoomsPerSocket?: number;
   /** Handshake authentication; off when absent. */
   auth?: AuthOptions;
+  /** Wire format; clients must use the same (`socket.io.msgpack.min.js` in a browser). @default "default" */
+  parser?: "default" | "msgpack";
 }
 
 export interface SocketServerDeps {
@@ -54,6 +57,7 @@ export function createSocketServer({
     pingTimeout: options.pingTimeoutMs,
     connectTimeout: options.connectTimeoutMs,
     maxHttpBufferSize: options.maxHttpBufferSize,
+    ...(options.parser === "msgpack" ? { parser: msgpackParser } : {}),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: [...options.corsOrigins], credentials: true } } : {}),
     allowRequest: (req, callback) => {
       const refusal = isDraining() ? "server draining, reconnect" : originRefusal(req, options.corsOrigins);

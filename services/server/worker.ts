@@ -32,6 +32,7 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
       identity,
       log,
       readiness: () => (draining ? { ready: false, reason: "draining" } : adapter.readiness()),
+      parser: config.parser,
     }),
   );
   const io = createSocketServer({

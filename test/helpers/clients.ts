@@ -1,6 +1,7 @@
 /** socket.io-client helpers, typed with the project's event contract. */
 import { Agent } from "node:http";
 import { io, type Socket } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import type { ClientToServerEvents, Identity, Result, ServerToClientEvents } from "../../services/shared/events.js";
 import { DEFAULT_TIMEOUT_MS, within } from "./wait.js";
 
@@ -23,6 +24,8 @@ export interface ClientOptions {
   auth?: Record<string, unknown>;
   /** First reconnection delay; it doubles up to 4x. @default socket.io-client's 1000 ms */
   reconnectionDelayMs?: number;
+  /** Socket.IO wire format; must match the server's SOCKET_PARSER. */
+  parser?: "default" | "msgpack";
 }
 
 export function createClient(url: string, options: ClientOptions = {}): TestSocket {
@@ -35,6 +38,7 @@ export function createClient(url: string, options: ClientOptions = {}): TestSock
     ...(agent ? { agent: agent as never } : {}),
     ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.parser === "msgpack" ? { parser: msgpackParser } : {}),
     ...(options.reconnectionDelayMs
       ? { reconnectionDelay: options.reconnectionDelayMs, reconnectionDelayMax: options.reconnectionDelayMs * 4 }
       : {}),

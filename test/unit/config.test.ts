@@ -99,6 +99,12 @@ describe("server config: security and limits", () => {
     );
   });
 
+  test("the wire format is default or msgpack", () => {
+    assert.equal(loadServerConfig({}).parser, "default");
+    assert.equal(loadServerConfig({ SOCKET_PARSER: "msgpack" }).parser, "msgpack");
+    assert.throws(() => loadServerConfig({ SOCKET_PARSER: "cbor" }), /SOCKET_PARSER must be one of default, msgpack/);
+  });
+
   test("a drain longer than the shutdown budget is refused", () => {
     assert.throws(
       () => loadServerConfig({ DRAIN_DELAY_MS: "10000", SHUTDOWN_TIMEOUT_MS: "5000" }),
