@@ -19,14 +19,17 @@ if (mode !== "ws" && mode !== "socket.io") throw new Error("usage: baseline-serv
 const httpServer = createServer();
 let broadcast: (payload: string | object) => void;
 if (mode === "ws") {
-  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false });
+  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: process.argv[4] === "true" });
   broadcast = (payload) => {
     const text = JSON.stringify(payload);
     for (const client of wss.clients) if (client.readyState === WebSocket.OPEN) client.send(text);
   };
 } else {
   // argv[3] "msgpack": the same wire format as `--parser msgpack` gives the topology.
-  const io = new Server(httpServer, process.argv[3] === "msgpack" ? { parser: msgpackParser } : {});
+  const io = new Server(httpServer, {
+    ...(process.argv[3] === "msgpack" ? { parser: msgpackParser } : {}),
+    perMessageDeflate: process.argv[4] === "true",
+  });
   io.on("connection", (socket) =>
     socket.emit("hello" as never, { replica: "baseline", worker: 0, pid: process.pid } as never),
   );

@@ -47,6 +47,7 @@ const { values } = parseArgs({
     configs: { type: "string" },
     transport: { type: "string" },
     parser: { type: "string" },
+    deflate: { type: "boolean", default: false },
     "nginx-workers": { type: "string" },
     out: { type: "string" },
   },
@@ -64,9 +65,11 @@ const opts = {
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),
   configs: (values.configs ?? "raw-ws,socket.io,topology").split(","),
   /** Socket.IO clients' only transport (the raw ws baseline is always WebSocket). */
-  transport: (values.transport ?? "websocket") as "websocket" | "polling",
+  transport: (values.transport ?? "websocket") as "websocket" | "polling" | "upgrade",
   /** Socket.IO wire format for servers and clients alike. */
   parser: (values.parser ?? "default") as "default" | "msgpack",
+  /** WebSocket permessage-deflate on the servers (raw ws baseline included) and clients. */
+  perMessageDeflate: values.deflate === true,
   /** nginx worker_processes for the fan-out and storm runs: 1 measured best on this 2-core machine, where
    * nginx shares the cores with every other process (tuning.md); capacity runs use at least 2, since one
    * worker's file descriptors would run out first. */
@@ -112,6 +115,7 @@ class LoadPool {
             localAddresses: addresses.slice(i * 16, i * 16 + 16),
             reconnect,
             parser: opts.parser,
+            perMessageDeflate: opts.perMessageDeflate,
           },
           "connected",
         ),
@@ -182,7 +186,9 @@ interface Target {
 }
 
 async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
-  const child = fork(BASELINE, [mode, opts.parser], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(BASELINE, [mode, opts.parser, String(opts.perMessageDeflate)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const port = await new Promise<number>((resolve) =>
     child.once("message", (m: SourceReply) => m.type === "listening" && resolve(m.port)),
   );
@@ -209,7 +215,12 @@ async function topologyTarget(nginxWorkers = opts.nginxWorkers): Promise<Target 
     nginxWorkers,
     tickIntervalMs: 0,
     logLevel: "warn",
-    serverEnv: { EVENT_RATE_LIMIT: "100000", EVENT_BURST: "100000", SOCKET_PARSER: opts.parser },
+    serverEnv: {
+      EVENT_RATE_LIMIT: "100000",
+      EVENT_BURST: "100000",
+      SOCKET_PARSER: opts.parser,
+      PER_MESSAGE_DEFLATE: String(opts.perMessageDeflate),
+    },
   });
   const redis = createClient({ url: stack.redis });
   redis.on("error", () => undefined);

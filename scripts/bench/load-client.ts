@@ -41,7 +41,7 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
   const localAddress = command.localAddresses[index % command.localAddresses.length];
   return new Promise((resolve) => {
     if (command.kind === "ws") {
-      const ws = new WebSocket(command.url, { localAddress, perMessageDeflate: false });
+      const ws = new WebSocket(command.url, { localAddress, perMessageDeflate: command.perMessageDeflate });
       ws.on("message", (data) => onMessage(index, JSON.parse(String(data)) as BenchPayload));
       ws.once("open", () => resolve(undefined));
       ws.once("error", (err) => resolve(err.message));
@@ -49,7 +49,7 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       return;
     }
     const socket: Socket = io(command.url, {
-      transports: [command.transport],
+      transports: command.transport === "upgrade" ? ["polling", "websocket"] : [command.transport],
       forceNew: true,
       reconnection: command.reconnect,
       reconnectionDelay: 500,
@@ -57,6 +57,8 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       timeout: 30_000,
       agent: new Agent({ localAddress } as never) as never,
       ...(command.parser === "msgpack" ? { parser: msgpackParser } : {}),
+      // socket.io-client takes the threshold object; the server decides whether it is used.
+      ...(command.perMessageDeflate ? { perMessageDeflate: { threshold: 1024 } } : {}),
     });
     socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
     socket.on("hello", (identity: { replica: string }) => (replicaOf[index] = identity.replica));

@@ -9,13 +9,15 @@ export type LoadCommand =
       url: string;
       kind: ClientKind;
       count: number;
-      transport: "websocket" | "polling";
+      /** "upgrade": socket.io-client's default, HTTP long-polling first, then an upgrade to WebSocket. */
+      transport: "websocket" | "polling" | "upgrade";
       /** Source addresses to spread the sockets over (ip_hash sees them as distinct clients). */
       localAddresses: string[];
       /** Reconnect when disconnected (reconnection storm). */
       reconnect: boolean;
       /** Socket.IO wire format; must match the servers'. */
       parser: "default" | "msgpack";
+      perMessageDeflate: boolean;
     }
   | { type: "expect"; firstSeq: number; lastSeq: number }
   | { type: "stats" }

@@ -49,6 +49,8 @@ export interface ServerConfig {
   maxRoomsPerSocket: number;
   /** `AUTH_JWT_SECRET` (32+ characters) turns handshake authentication on; `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`. */
   auth: { secret: string; issuer?: string; audience?: string } | undefined;
+  /** `PER_MESSAGE_DEFLATE`: compress WebSocket messages (CPU per message per client, for bandwidth). @default false */
+  perMessageDeflate: boolean;
   /** `SOCKET_PARSER`: `default` (JSON text frames) or `msgpack` (binary); every client must use the same. */
   parser: (typeof SOCKET_PARSERS)[number];
   /** `LOG_LEVEL`. @default "info" */
@@ -84,6 +86,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET", 50, { min: 1, max: 100_000 }),
     auth: authConfig(read),
     parser: read.oneOf("SOCKET_PARSER", SOCKET_PARSERS, "default"),
+    perMessageDeflate: read.oneOf("PER_MESSAGE_DEFLATE", ["true", "false"] as const, "false") === "true",
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   read.check(

@@ -24,6 +24,8 @@ export interface SocketServerOptions {
   maxRoomsPerSocket?: number;
   /** Handshake authentication; off when absent. */
   auth?: AuthOptions;
+  /** WebSocket permessage-deflate. @default false (Socket.IO's default) */
+  perMessageDeflate?: boolean;
   /** Wire format; clients must use the same (`socket.io.msgpack.min.js` in a browser). @default "default" */
   parser?: "default" | "msgpack";
 }
@@ -58,6 +60,7 @@ export function createSocketServer({
     connectTimeout: options.connectTimeoutMs,
     maxHttpBufferSize: options.maxHttpBufferSize,
     ...(options.parser === "msgpack" ? { parser: msgpackParser } : {}),
+    perMessageDeflate: options.perMessageDeflate ?? false,
     ...(options.corsOrigins.length > 0 ? { cors: { origin: [...options.corsOrigins], credentials: true } } : {}),
     allowRequest: (req, callback) => {
       const refusal = isDraining() ? "server draining, reconnect" : originRefusal(req, options.corsOrigins);

@@ -99,7 +99,13 @@ describe("server config: security and limits", () => {
     );
   });
 
-  test("the wire format is default or msgpack", () => {
+  test("the wire format is default or msgpack; compression is off unless asked for", () => {
+    assert.equal(loadServerConfig({}).perMessageDeflate, false);
+    assert.equal(loadServerConfig({ PER_MESSAGE_DEFLATE: "true" }).perMessageDeflate, true);
+    assert.throws(
+      () => loadServerConfig({ PER_MESSAGE_DEFLATE: "yes" }),
+      /PER_MESSAGE_DEFLATE must be one of true, false/,
+    );
     assert.equal(loadServerConfig({}).parser, "default");
     assert.equal(loadServerConfig({ SOCKET_PARSER: "msgpack" }).parser, "msgpack");
     assert.throws(() => loadServerConfig({ SOCKET_PARSER: "cbor" }), /SOCKET_PARSER must be one of default, msgpack/);
