@@ -1,6 +1,6 @@
 /** Small process and network helpers for the local stack and the test harness. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, createWriteStream } from "node:fs";
+import { accessSync, constants, createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { delimiter, join } from "node:path";
 
@@ -134,3 +134,32 @@ export function redisPing(port: number, host = "127.0.0.1", password?: string): 
     });
   });
 }
+
+/** `roots` and all their descendants, from /proc (Linux): what a stop must leave behind, or what to measure. */
+export function tree(roots: readonly number[]): number[] {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone
+    }
+  }
+  const result = new Set(roots.filter((pid) => parents.has(pid)));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!result.has(pid) && result.has(parent)) {
+        result.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...result];
+}
+
+/** No single test (or hook) may take longer: a hang fails loudly, naming the test. Used by both test runners. */
+export const TEST_TIMEOUT_MS = 120_000;

@@ -10,11 +10,10 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TEST_TIMEOUT_MS } from "./processes.js";
 
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
 const SUITES = ["unit", "integration", "e2e"];
-/** No single test (or hook) may take longer: a hang fails loudly, naming the test, instead of stalling CI. */
-const TEST_TIMEOUT_MS = 120_000;
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((suite) => !SUITES.includes(suite));

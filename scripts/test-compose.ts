@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./processes.js";
+import { freePort, TEST_TIMEOUT_MS } from "./processes.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TEST_FILE = fileURLToPath(new URL("../test/compose/compose.test.js", import.meta.url));
@@ -57,11 +57,15 @@ try {
     replicaUrls,
   };
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ["--test", "--test-timeout=120000", "--test-reporter=spec", TEST_FILE], {
-      cwd: ROOT,
-      env: { ...env, COMPOSE_TARGET: JSON.stringify(target) },
-      stdio: "inherit",
-    });
+    const child = spawn(
+      process.execPath,
+      ["--test", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-reporter=spec", TEST_FILE],
+      {
+        cwd: ROOT,
+        env: { ...env, COMPOSE_TARGET: JSON.stringify(target) },
+        stdio: "inherit",
+      },
+    );
     child.on("exit", (status) => resolve(status ?? 1));
   });
   failed = code !== 0;

@@ -1,5 +1,6 @@
 /** CPU time and memory of processes, from /proc (Linux). */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+export { tree } from "../processes.js";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -18,32 +19,6 @@ export function sample(pid: number): ProcSample {
   } catch {
     return { cpuMicros: 0, rssBytes: 0 };
   }
-}
-
-/** `roots` and all their descendants. */
-export function tree(roots: readonly number[]): number[] {
-  const parents = new Map<number, number>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // gone
-    }
-  }
-  const result = new Set(roots.filter((pid) => parents.has(pid)));
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, parent] of parents) {
-      if (!result.has(pid) && result.has(parent)) {
-        result.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...result];
 }
 
 export function total(pids: readonly number[]): ProcSample {

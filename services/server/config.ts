@@ -1,6 +1,8 @@
 import { availableParallelism, hostname } from "node:os";
 import { EnvReader } from "../shared/config.js";
 import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
+import { DEFAULT_MAX_ROOMS_PER_SOCKET } from "./handlers.js";
+import { DEFAULT_RATE_LIMIT } from "./rate-limit.js";
 
 export const BALANCING_METHODS = ["round-robin", "least-connection", "random"] as const;
 export const SOCKET_PARSERS = ["default", "msgpack"] as const;
@@ -80,10 +82,10 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     drainDelayMs: read.integer("DRAIN_DELAY_MS", 0, { max: 600_000 }),
     redisRequestsTimeoutMs: read.integer("REDIS_REQUESTS_TIMEOUT_MS", 5_000, { min: 100, max: 600_000 }),
     rateLimit: {
-      perSecond: read.integer("EVENT_RATE_LIMIT", 20, { min: 1, max: 100_000 }),
-      burst: read.integer("EVENT_BURST", 40, { min: 1, max: 100_000 }),
+      perSecond: read.integer("EVENT_RATE_LIMIT", DEFAULT_RATE_LIMIT.perSecond, { min: 1, max: 100_000 }),
+      burst: read.integer("EVENT_BURST", DEFAULT_RATE_LIMIT.burst, { min: 1, max: 100_000 }),
     },
-    maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET", 50, { min: 1, max: 100_000 }),
+    maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET", DEFAULT_MAX_ROOMS_PER_SOCKET, { min: 1, max: 100_000 }),
     auth: authConfig(read),
     parser: read.oneOf("SOCKET_PARSER", SOCKET_PARSERS, "default"),
     perMessageDeflate: read.oneOf("PER_MESSAGE_DEFLATE", ["true", "false"] as const, "false") === "true",

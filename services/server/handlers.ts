@@ -15,6 +15,8 @@ import { mayJoin } from "./auth.js";
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
+export const DEFAULT_MAX_ROOMS_PER_SOCKET = 50;
+
 export interface HandlerContext {
   identity: Identity;
   log: Logger;

@@ -1,6 +1,8 @@
 import type { Logger } from "../shared/logger.js";
 import type { AppSocket } from "./handlers.js";
 
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 20, burst: 40 };
+
 export interface RateLimitOptions {
   /** Sustained events per second per socket. @default 20 */
   perSecond: number;

@@ -4,8 +4,8 @@ import msgpackParser from "socket.io-msgpack-parser";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { useAuth, type AuthOptions } from "./auth.js";
-import { registerHandlers, type AppServer } from "./handlers.js";
-import { rateLimit, type RateLimitOptions } from "./rate-limit.js";
+import { DEFAULT_MAX_ROOMS_PER_SOCKET, registerHandlers, type AppServer } from "./handlers.js";
+import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitOptions } from "./rate-limit.js";
 
 export interface SocketServerOptions {
   /** @default 25000 */
@@ -69,9 +69,9 @@ export function createSocketServer({
     },
   });
   if (options.auth) useAuth(io, options.auth, log);
-  const limits = options.rateLimit ?? { perSecond: 20, burst: 40 };
+  const limits = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   io.on("connection", (socket) => rateLimit(socket, limits, log));
-  registerHandlers(io, { identity, log, maxRoomsPerSocket: options.maxRoomsPerSocket ?? 50 });
+  registerHandlers(io, { identity, log, maxRoomsPerSocket: options.maxRoomsPerSocket ?? DEFAULT_MAX_ROOMS_PER_SOCKET });
   return io;
 }
 
