@@ -1,4 +1,5 @@
 import { eventNameError, roomNameError } from "../shared/names.js";
+import { payloadDepthError } from "../shared/payload.js";
 
 /** The body of `POST /broadcast`. */
 export interface BroadcastRequest {
@@ -22,7 +23,11 @@ export function parseBroadcastRequest(body: unknown): Parsed<BroadcastRequest> {
   if (unknown.length > 0) return { ok: false, error: `unknown field(s): ${unknown.join(", ")}` };
 
   const { event, data, room } = body as Record<string, unknown>;
-  const error = eventNameError(event) ?? (room === undefined ? undefined : roomNameError(room));
+  const error =
+    eventNameError(event) ??
+    (room === undefined ? undefined : roomNameError(room)) ??
+    // Refused here, where the publisher learns it, rather than in every worker (see payload.ts).
+    payloadDepthError(data, "data");
   if (error) return { ok: false, error };
   return {
     ok: true,

@@ -19,6 +19,8 @@ export interface RedisAdapterOptions {
   key: string;
   /** How long `fetchSockets()` / `serverSideEmit` wait for other servers. @default 5000 */
   requestsTimeoutMs?: number;
+  /** Redis refused the credentials (see shared/redis.ts). @default log and reconnect */
+  onAuthFailure?: (err: Error) => void;
 }
 
 /**
@@ -27,17 +29,20 @@ export interface RedisAdapterOptions {
  * until both Redis connections are up, instead of refusing to start while Redis is down.
  */
 export function redisAdapter(options: RedisAdapterOptions, log: Logger): AdapterHandle {
-  const pub = createRedisClient(options.url, log, { name: "adapter-pub" });
-  const sub = createRedisClient(options.url, log, { name: "adapter-sub" });
+  const { onAuthFailure } = options;
+  const pub = createRedisClient(options.url, log, { name: "adapter-pub", ...(onAuthFailure ? { onAuthFailure } : {}) });
+  const sub = createRedisClient(options.url, log, { name: "adapter-sub", ...(onAuthFailure ? { onAuthFailure } : {}) });
   for (const client of [pub, sub]) {
     client.connect().catch((err: unknown) => log.error("redis connect failed", { err }));
   }
   return {
     kind: "redis",
-    adapter: createRedisAdapter(pub, sub, {
-      key: options.key,
-      requestsTimeout: options.requestsTimeoutMs ?? 5_000,
-    }),
+    adapter: guardIncoming(
+      createRedisAdapter(pub, sub, { key: options.key, requestsTimeout: options.requestsTimeoutMs ?? 5_000 }),
+      // The adapter's Redis listeners: a broadcast, and a request or response from another server.
+      ["onmessage", "onrequest"],
+      log,
+    ),
     readiness: () =>
       pub.isReady && sub.isReady ? { ready: true } : { ready: false, reason: "redis adapter not connected" },
     close: async () => {
@@ -47,11 +52,52 @@ export function redisAdapter(options: RedisAdapterOptions, log: Logger): Adapter
 }
 
 /** Workers of one replica talk through the primary (IPC); needs `setupPrimary()` there. No Redis. */
-export function clusterAdapter(): AdapterHandle {
+export function clusterAdapter(log: Logger): AdapterHandle {
   return {
     kind: "cluster",
-    adapter: createClusterAdapter(),
+    // IPC messages from the other workers of this replica.
+    adapter: guardIncoming(createClusterAdapter(), ["onMessage"], log),
     readiness: () => ({ ready: true }),
     close: async () => undefined,
   };
+}
+
+type AdapterFactory = (nsp: unknown) => object;
+
+/**
+ * Makes the adapter's handlers of incoming messages drop, with a log line, a message they throw on, instead of
+ * taking the worker down.
+ *
+ * Why: the adapters decode and deliver what arrives from Redis (or IPC) in a listener with no try/catch around
+ * it: a message that fails to decode (garbage on the channel) or to encode for the clients (a payload nested
+ * too deep for `JSON.stringify`) throws an uncaught exception, and every worker that receives it dies at
+ * once. Whoever can publish on Redis is trusted, but what they publish may be content they did not write.
+ * A message is encoded once before it is written to any socket, so dropping it never delivers it to some
+ * clients and not others.
+ * @see https://github.com/socketio/socket.io-redis-adapter/blob/8.3.0/lib/index.ts (onmessage, onrequest)
+ */
+export function guardIncoming<F extends AdapterFactory>(create: F, methods: readonly string[], log: Logger): F {
+  // A `function`, not an arrow: Socket.IO calls the adapter option with `new`.
+  return function (nsp: unknown) {
+    const adapter = create(nsp) as Record<string, unknown>;
+    for (const name of methods) {
+      const original = adapter[name];
+      // A renamed method after an upgrade must fail the tests, not silently leave the worker unguarded.
+      if (typeof original !== "function") throw new Error(`adapter has no ${name}() to guard`);
+      const dropped = (err: unknown) =>
+        log.error("dropped an adapter message this worker cannot handle", { err, in: name });
+      // The listeners call `this.<name>(...)`, so an own property takes precedence over the prototype's.
+      adapter[name] = function (this: unknown, ...args: unknown[]) {
+        try {
+          const result: unknown = (original as (...a: unknown[]) => unknown).apply(this, args);
+          if (result instanceof Promise) return result.catch(dropped);
+          return result;
+        } catch (err) {
+          dropped(err);
+          return undefined;
+        }
+      };
+    }
+    return adapter;
+  } as F;
 }

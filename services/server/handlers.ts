@@ -96,10 +96,21 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
 const OK: Result = { ok: true };
 const fail = (error: string): Result => ({ ok: false, error });
 
-/** Runs `handle` and sends its result to the ack; an event without an ack is logged and dropped. */
+/**
+ * Runs `handle` and sends its result to the ack; an event without an ack is logged and dropped. A handler that
+ * throws answers `internal error` and logs it: an exception thrown in a Socket.IO event listener is uncaught
+ * and would end the worker, with every client on it.
+ */
 function reply(socket: AppSocket, log: Logger, event: string, ack: unknown, handle: () => Result): void {
   if (typeof ack !== "function") {
     return log.debug(`ignore ${event} without ack`, { sid: socket.id });
   }
-  (ack as (result: Result) => void)(handle());
+  let result: Result;
+  try {
+    result = handle();
+  } catch (err) {
+    log.error(`${event} handler failed`, { err, sid: socket.id });
+    result = fail("internal error");
+  }
+  (ack as (result: Result) => void)(result);
 }
