@@ -1,9 +1,9 @@
 import { createServer } from "node:http";
 import { Emitter } from "@socket.io/redis-emitter";
-import { ConfigError } from "../shared/config.js";
+import { ConfigError, EX_CONFIG } from "../shared/config.js";
 import type { ServerToClientEvents } from "../shared/events.js";
 import { createLogger } from "../shared/logger.js";
-import { closeRedis, createRedisClient } from "../shared/redis.js";
+import { closeRedis, createRedisClient, exitOnAuthFailure } from "../shared/redis.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { createBroadcastApi } from "./api.js";
 import { loadBroadcasterConfig } from "./config.js";
@@ -16,12 +16,16 @@ try {
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   createLogger({ service: "broadcaster", pid: process.pid }).error(err.message, { problems: err.problems });
-  process.exit(78); // EX_CONFIG: a restart will not help
+  process.exit(EX_CONFIG);
 }
 const log = createLogger({ service: "broadcaster", pid: process.pid }, { level: config.logLevel });
 
 // No offline queue: while Redis is down a publish fails at once (503) instead of waiting to be sent later.
-const redis = createRedisClient(config.redisUrl, log, { name: "broadcaster", disableOfflineQueue: true });
+const redis = createRedisClient(config.redisUrl, log, {
+  name: "broadcaster",
+  disableOfflineQueue: true,
+  onAuthFailure: exitOnAuthFailure(log, config.redisUrl),
+});
 redis.connect().catch((err: unknown) => log.error("redis connect failed", { err }));
 const publisher = new Publisher(redis, log);
 // Same key and (default msgpack) parser as the servers' adapter, or nobody receives anything.
@@ -31,7 +35,14 @@ const stopTicker = startTicker(emitter, publisher, config.tickIntervalMs, log);
 if (config.token === undefined) {
   log.warn("broadcast API disabled: set BROADCASTER_TOKEN (16+ characters) to enable POST /broadcast");
 }
-const api = createBroadcastApi({ emitter, publisher, token: config.token, bodyLimitBytes: config.bodyLimitBytes, log });
+const api = createBroadcastApi({
+  emitter,
+  publisher,
+  token: config.token,
+  bodyLimitBytes: config.bodyLimitBytes,
+  rateLimit: config.rateLimit,
+  log,
+});
 // Slow-body (slowloris) requests are cut with a 408 once BROADCAST_REQUEST_TIMEOUT_MS has passed.
 const server = createServer(
   {

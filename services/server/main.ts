@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { ConfigError } from "../shared/config.js";
+import { ConfigError, EX_CONFIG } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { loadServerConfig } from "./config.js";
 import { runPrimary } from "./primary.js";
@@ -16,5 +16,5 @@ try {
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   createLogger({ service: "server", pid: process.pid }).error(err.message, { problems: err.problems });
-  process.exit(78); // EX_CONFIG: a restart will not help
+  process.exit(EX_CONFIG);
 }

@@ -3,12 +3,14 @@ import { createServer } from "node:http";
 import { setupPrimary as setupClusterAdapterPrimary } from "@socket.io/cluster-adapter";
 // setupMaster is sticky's typed name for setupPrimary.
 import { setupMaster as setupStickyPrimary } from "@socket.io/sticky";
+import { EX_CONFIG } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { RespawnBackoff } from "./respawn-backoff.js";
 import type { ServerConfig } from "./config.js";
 import { isStickyConnection, isWorkerMessage, type PrimaryMessage } from "./messages.js";
 import { gateHandoff } from "./sticky-handoff.js";
+import { refuseUpgradesWithBody } from "./upgrade-guard.js";
 
 /**
  * The replica's primary: owns the listening socket, forks the workers, and hands each connection to the
@@ -23,6 +25,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
 
   const httpServer = createServer();
   setupStickyPrimary(httpServer, { loadBalancingMethod: config.balancingMethod });
+  refuseUpgradesWithBody(httpServer, log);
   // Registered after sticky's own listener, so the session is in sticky's map when this confirms it
   // (see session-binding.ts).
   cluster.on("message", (worker, message: unknown) => {
@@ -33,6 +36,8 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
   if (!config.redisUrl) setupClusterAdapterPrimary();
 
   const backoff = new RespawnBackoff();
+  /** When each live worker said ready. */
+  const readyAt = new Map<number, number>();
   let stopping = false;
 
   const fork = (): Worker => {
@@ -41,15 +46,23 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     worker.on("message", (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       log.info("worker ready", { worker: worker.id, workerPid: worker.process.pid, heldMessages: gate.held });
+      readyAt.set(worker.id, Date.now());
       gate.open();
-      backoff.succeeded();
     });
     return worker;
   };
 
   cluster.on("exit", (worker, code, signal) => {
+    const ready = readyAt.get(worker.id);
+    readyAt.delete(worker.id);
     if (stopping) return log.info("worker exited", { worker: worker.id, code, signal });
-    const delayMs = backoff.next();
+    if (code === EX_CONFIG) {
+      // The worker found the configuration unusable (Redis refused REDIS_URL's password, say): every new one
+      // would too. Stop the replica with the same code, so an operator and `restart` policies see why.
+      log.error("a worker stopped on a configuration error: stopping the replica", { worker: worker.id, code });
+      return void stop(EX_CONFIG);
+    }
+    const delayMs = backoff.next(ready === undefined ? undefined : Date.now() - ready);
     log.error("worker died, respawning", { worker: worker.id, code, signal, delayMs, crashes: backoff.failures });
     setTimeout(() => {
       if (!stopping) fork();
@@ -74,7 +87,9 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     });
   });
 
-  onShutdownSignal(log, async () => {
+  /** Drains every worker, then exits with `exitCode` (1 if they had to be killed). */
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
     stopping = true;
     // Workers answer /readyz 503 and refuse new sessions for DRAIN_DELAY_MS, then close their sockets; the
     // listener closes at the same time, so reconnecting clients are refused here and nginx sends them on.
@@ -89,11 +104,13 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     const timer = setTimeout(() => {
       log.error("workers did not drain in time, killing them", { timeoutMs: config.shutdownTimeoutMs });
       for (const worker of workers) worker.process.kill("SIGKILL");
-      process.exit(1);
+      process.exit(exitCode || 1);
     }, config.shutdownTimeoutMs);
     await Promise.all(exited);
     clearTimeout(timer);
-    log.info("stopped");
-    process.exit(0);
-  });
+    log.info("stopped", { exitCode });
+    process.exit(exitCode);
+  };
+
+  onShutdownSignal(log, () => stop(0));
 }

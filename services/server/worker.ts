@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import { setupWorker } from "@socket.io/sticky";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
+import { exitOnAuthFailure } from "../shared/redis.js";
 import { clusterAdapter, redisAdapter } from "./adapters.js";
 import type { ServerConfig } from "./config.js";
 import { createHttpApp } from "./http-app.js";
@@ -19,10 +20,16 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
   const log = baseLog.child({ worker: identity.worker });
   const adapter = config.redisUrl
     ? redisAdapter(
-        { url: config.redisUrl, key: config.redisKey, requestsTimeoutMs: config.redisRequestsTimeoutMs },
+        {
+          url: config.redisUrl,
+          key: config.redisKey,
+          requestsTimeoutMs: config.redisRequestsTimeoutMs,
+          // The primary sees EX_CONFIG and stops the replica instead of respawning workers that cannot work.
+          onAuthFailure: exitOnAuthFailure(log, config.redisUrl),
+        },
         log,
       )
-    : clusterAdapter();
+    : clusterAdapter(log);
 
   let draining = false;
   const httpServer = createServer();

@@ -9,6 +9,9 @@
  * ```
  */
 
+/** Exit code for a configuration error (sysexits.h EX_CONFIG): a restart will not help. */
+export const EX_CONFIG = 78;
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);

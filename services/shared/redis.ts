@@ -1,5 +1,5 @@
 import { createClient, type RedisClientType } from "redis";
-import { redact } from "./config.js";
+import { EX_CONFIG, redact } from "./config.js";
 import type { Logger } from "./logger.js";
 import { withTimeout } from "./signals.js";
 
@@ -13,6 +13,20 @@ export interface RedisClientOptions {
    * @default false
    */
   disableOfflineQueue?: boolean;
+  /**
+   * Redis refused the credentials in the URL (see {@link isAuthError}). Retrying cannot fix that; a service
+   * should stop with a clear message (exit {@link EX_CONFIG}) instead of reconnecting, or crash-looping.
+   * @default a log line per failed attempt, and reconnecting
+   */
+  onAuthFailure?: (err: Error) => void;
+}
+
+/**
+ * True for Redis's answers to wrong credentials: a wrong password (`WRONGPASS`, or `ERR invalid password`
+ * before Redis 6), none where one is required (`NOAUTH`), or one where none is set.
+ */
+export function isAuthError(err: Error): boolean {
+  return /^(WRONGPASS|NOAUTH)\b|invalid password|called without any password configured/.test(err.message);
 }
 
 /**
@@ -38,6 +52,9 @@ export function createRedisClient(url: string, logger: Logger, options: RedisCli
   // Log transitions, not every retry: an outage would otherwise print one line per attempt.
   let healthy = true;
   client.on("error", (err: Error) => {
+    // Before anything else: the commands queued behind the failed AUTH are about to fail with NOAUTH, and
+    // the subscriptions' rejections (unhandled, in the Redis adapter) would end the process first.
+    if (options.onAuthFailure && isAuthError(err)) return options.onAuthFailure(err);
     if (!healthy) return log.debug("redis still unavailable", { err: err.message });
     healthy = false;
     log.warn("redis connection lost, reconnecting", { url: redact(url), err: err.message });
@@ -47,6 +64,17 @@ export function createRedisClient(url: string, logger: Logger, options: RedisCli
     healthy = true;
   });
   return client;
+}
+
+/** An `onAuthFailure` for a service's main: says what is wrong, then exits with EX_CONFIG. */
+export function exitOnAuthFailure(log: Logger, url: string): (err: Error) => void {
+  return (err) => {
+    log.error("Redis refused the credentials in REDIS_URL: fix the password and start again", {
+      url: redact(url),
+      err: err.message,
+    });
+    process.exit(EX_CONFIG);
+  };
 }
 
 /** Closes gracefully (QUIT), falling back to a hard disconnect when Redis does not answer. */
