@@ -26,6 +26,8 @@ export function useAuth(io: AppServer, options: AuthOptions, log: Logger): void 
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: ["HS256"],
+        // A token without an expiry would be good forever, whoever copied it.
+        requiredClaims: ["exp"],
         ...(options.issuer ? { issuer: options.issuer } : {}),
         ...(options.audience ? { audience: options.audience } : {}),
       });

@@ -37,8 +37,12 @@ export interface ServerConfig {
   connectTimeoutMs: number;
   /** `MAX_HTTP_BUFFER_SIZE`: largest message in bytes; bigger ones close the connection. @default 1000000 */
   maxHttpBufferSize: number;
-  /** `CORS_ORIGINS`: comma-separated allowed origins; empty means same origin only. */
-  corsOrigins: string[];
+  /**
+   * `ALLOWED_ORIGINS`: comma-separated browser origins allowed to connect, the page's own included; requests
+   * from any other Origin are refused (403). Clients that send no Origin (Node, curl, apps) are not concerned.
+   * @default http://localhost:PORT, http://127.0.0.1:PORT and http://[::1]:PORT
+   */
+  allowedOrigins: string[];
   /** `DRAIN_DELAY_MS`: on SIGTERM, how long to stay up answering /readyz 503 and refusing new sessions before
    * closing sockets, for load balancers that poll /readyz. nginx needs none. @default 0 */
   drainDelayMs: number;
@@ -63,9 +67,14 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
   const read = new EnvReader(env);
   const pingIntervalMs = read.integer("PING_INTERVAL_MS", 25_000, { min: 1_000, max: 600_000 });
   const pingTimeoutMs = read.integer("PING_TIMEOUT_MS", 20_000, { min: 1_000, max: 600_000 });
-  const corsOrigins = read.list("CORS_ORIGINS");
+  const port = read.integer("PORT", 3000, { min: 0, max: 65_535 });
+  const allowedOrigins = read.list("ALLOWED_ORIGINS");
+  read.check(
+    read.raw("CORS_ORIGINS") === undefined,
+    "CORS_ORIGINS was replaced by ALLOWED_ORIGINS, which lists every allowed origin, the page's own included",
+  );
   const config: ServerConfig = {
-    port: read.integer("PORT", 3000, { min: 0, max: 65_535 }),
+    port,
     host: read.string("HOST", "0.0.0.0"),
     listenBacklog: read.integer("LISTEN_BACKLOG", 4096, { min: 1, max: 65_535 }),
     workers: read.integer("WORKERS", availableParallelism(), { min: 1, max: 256 }),
@@ -78,7 +87,10 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     pingTimeoutMs,
     connectTimeoutMs: read.integer("CONNECT_TIMEOUT_MS", 45_000, { min: 1_000, max: 600_000 }),
     maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE", 1_000_000, { min: 1_024, max: 100_000_000 }),
-    corsOrigins,
+    allowedOrigins:
+      allowedOrigins.length > 0
+        ? allowedOrigins
+        : ["localhost", "127.0.0.1", "[::1]"].map((host) => `http://${host}:${port}`),
     drainDelayMs: read.integer("DRAIN_DELAY_MS", 0, { max: 600_000 }),
     redisRequestsTimeoutMs: read.integer("REDIS_REQUESTS_TIMEOUT_MS", 5_000, { min: 100, max: 600_000 }),
     rateLimit: {
@@ -95,11 +107,11 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     config.shutdownTimeoutMs > config.drainDelayMs,
     "SHUTDOWN_TIMEOUT_MS must be longer than DRAIN_DELAY_MS, or every drain ends with killed workers",
   );
-  for (const origin of corsOrigins) {
-    read.check(origin !== "*", 'CORS_ORIGINS must list origins; "*" would let any site use your users\' sessions');
+  for (const origin of allowedOrigins) {
+    read.check(origin !== "*", 'ALLOWED_ORIGINS must list origins; "*" would let any site use your users\' sessions');
     read.check(
       /^https?:\/\/[^/]+$/.test(origin) || origin === "*",
-      `CORS_ORIGINS entry "${origin}" must look like https://host[:port]`,
+      `ALLOWED_ORIGINS entry "${origin}" must look like https://host[:port]`,
     );
   }
   read.assertValid();

@@ -1,10 +1,39 @@
+import { createHash } from "node:crypto";
+
+export interface DemoPage {
+  html: string;
+  /** The `Content-Security-Policy` to send with it. */
+  contentSecurityPolicy: string;
+}
+
 /**
  * The demo page: which replica and worker this browser reached, the broadcaster's ticks, rooms and chat.
  * Served by every worker at `/`; the client script comes from Socket.IO itself (`/socket.io/socket.io.js`).
+ *
+ * Its policy allows scripts from this origin and the page's own inline script and style, by hash, and
+ * nothing else: an injected `<script>` or inline handler does not run, and the page cannot be framed.
+ * @see https://developer.mozilla.org/en-US/docs/Web/HTTP/CSP#hashes
  */
-export function demoPage(parser: "default" | "msgpack" = "default"): string {
+export function demoPage(parser: "default" | "msgpack" = "default"): DemoPage {
   const script = parser === "msgpack" ? "/socket.io/socket.io.msgpack.min.js" : "/socket.io/socket.io.js";
-  return DEMO_PAGE.replace("__CLIENT_SCRIPT__", script);
+  const html = DEMO_PAGE.replace("__CLIENT_SCRIPT__", script);
+  const inline = (tag: string) =>
+    [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => hash(m[1]!));
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src 'self' ${inline("script").join(" ")}`,
+    `style-src ${inline("style").join(" ")}`,
+    // 'self' covers ws:// and wss:// to this host too (CSP Level 3).
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+  return { html, contentSecurityPolicy };
+}
+
+function hash(source: string): string {
+  return `'sha256-${createHash("sha256").update(source, "utf8").digest("base64")}'`;
 }
 
 const DEMO_PAGE = /* html */ `<!doctype html>

@@ -39,7 +39,7 @@ export function createHttpApp({ identity, log, readiness, parser = "default" }: 
   });
 
   app.get("/", (_req, res) => {
-    res.type("html").send(page);
+    res.set("Content-Security-Policy", page.contentSecurityPolicy).type("html").send(page.html);
   });
 
   app.use((req, res) => {

@@ -1,11 +1,13 @@
-import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import { Server, type ServerOptions } from "socket.io";
 import msgpackParser from "socket.io-msgpack-parser";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { useAuth, type AuthOptions } from "./auth.js";
+import { checkOrigins } from "./origin-check.js";
 import { DEFAULT_MAX_ROOMS_PER_SOCKET, registerHandlers, type AppServer } from "./handlers.js";
-import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitOptions } from "./rate-limit.js";
+import { limitPayloadDepth } from "./payload-limit.js";
+import { DEFAULT_RATE_LIMIT, useRateLimits, type RateLimitOptions } from "./rate-limit.js";
 
 export interface SocketServerOptions {
   /** @default 25000 */
@@ -16,9 +18,9 @@ export interface SocketServerOptions {
   connectTimeoutMs: number;
   /** @default 1000000 bytes */
   maxHttpBufferSize: number;
-  /** Origins allowed besides the page's own; empty means same origin only. */
-  corsOrigins: readonly string[];
-  /** Per-socket event rate limit. @default { perSecond: 20, burst: 40 } */
+  /** Browser origins allowed to use the server, the demo page's own included (see origin-check.ts). */
+  allowedOrigins: readonly string[];
+  /** Per-connection event rate limit. @default { perSecond: 20, burst: 40 } */
   rateLimit?: RateLimitOptions;
   /** @default 50 */
   maxRoomsPerSocket?: number;
@@ -61,36 +63,19 @@ export function createSocketServer({
     maxHttpBufferSize: options.maxHttpBufferSize,
     ...(options.parser === "msgpack" ? { parser: msgpackParser } : {}),
     perMessageDeflate: options.perMessageDeflate ?? false,
-    ...(options.corsOrigins.length > 0 ? { cors: { origin: [...options.corsOrigins], credentials: true } } : {}),
-    allowRequest: (req, callback) => {
-      const refusal = isDraining() ? "server draining, reconnect" : originRefusal(req, options.corsOrigins);
-      if (refusal) log.info("refused handshake", { reason: refusal, origin: req.headers.origin });
-      callback(refusal ?? null, refusal === undefined);
+    // Answers browsers' preflights for the allowed origins; every request is checked by checkOrigins below.
+    cors: { origin: [...options.allowedOrigins], credentials: true },
+    allowRequest: (_req, callback) => {
+      if (!isDraining()) return callback(null, true);
+      log.info("refused handshake", { reason: "draining" });
+      callback("server draining, reconnect", false);
     },
   });
+  checkOrigins(io, options.allowedOrigins, log);
   if (options.auth) useAuth(io, options.auth, log);
-  const limits = options.rateLimit ?? DEFAULT_RATE_LIMIT;
-  io.on("connection", (socket) => rateLimit(socket, limits, log));
+  // Middlewares run in this order: the rate limit first (a refused event costs nothing more), then the depth check.
+  useRateLimits(io, options.rateLimit ?? DEFAULT_RATE_LIMIT, log);
+  io.on("connection", (socket) => limitPayloadDepth(socket, log));
   registerHandlers(io, { identity, log, maxRoomsPerSocket: options.maxRoomsPerSocket ?? DEFAULT_MAX_ROOMS_PER_SOCKET });
   return io;
-}
-
-/**
- * Browsers send `Origin` on cross-site requests, and CORS does not apply to WebSocket upgrades, so without
- * this check any web page could open a socket with a visitor's cookies (cross-site WebSocket hijacking).
- * Clients that send no Origin (Node, curl, mobile apps) are not browsers acting for someone else.
- * @see https://socket.io/docs/v4/handling-cors/
- */
-export function originRefusal(req: IncomingMessage, allowed: readonly string[]): string | undefined {
-  const origin = req.headers.origin;
-  if (origin === undefined || allowed.includes(origin)) return undefined;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return "malformed Origin header";
-  }
-  // Behind nginx, Host is the one the browser used (proxy_set_header Host $http_host).
-  if (host === req.headers.host) return undefined;
-  return "origin not allowed (set CORS_ORIGINS)";
 }
