@@ -6,6 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import { roomKey } from "../shared/names.js";
 import { parseBroadcastRequest, type BroadcastRequest } from "./broadcast-request.js";
 import type { Publisher } from "./publisher.js";
+import { RequestLimiter } from "./request-limit.js";
 
 export interface BroadcastApiDeps {
   emitter: Emitter<ServerToClientEvents>;
@@ -14,15 +15,26 @@ export interface BroadcastApiDeps {
   token: string | undefined;
   /** Largest accepted body in bytes. */
   bodyLimitBytes: number;
+  /** Requests per client address: sustained per second, and at once. */
+  rateLimit: { perSecond: number; burst: number };
   log: Logger;
 }
 
 /**
  * - `GET /healthz`: alive, and whether Redis is connected.
  * - `POST /broadcast` `{ event, data?, room? }` with `Authorization: Bearer <token>`:
- *   202 once Redis accepted it; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 503 Redis down.
+ *   202 once Redis accepted it; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 429 over the
+ *   per-address rate limit, 503 Redis down.
  */
-export function createBroadcastApi({ emitter, publisher, token, bodyLimitBytes, log }: BroadcastApiDeps): Express {
+export function createBroadcastApi({
+  emitter,
+  publisher,
+  token,
+  bodyLimitBytes,
+  rateLimit,
+  log,
+}: BroadcastApiDeps): Express {
+  const limiter = new RequestLimiter(rateLimit.perSecond, rateLimit.burst);
   const app = express();
   app.disable("x-powered-by");
 
@@ -36,8 +48,15 @@ export function createBroadcastApi({ emitter, publisher, token, bodyLimitBytes, 
       if (token === undefined) {
         return void res.status(503).json({ error: "broadcast API disabled: set BROADCASTER_TOKEN to enable it" });
       }
+      const address = req.socket.remoteAddress ?? "unknown";
+      // Before the token check, so guessing tokens is as slow as the limit.
+      if (!limiter.allow(address)) {
+        return void res.status(429).set("Retry-After", "1").json({ error: "too many requests, slow down" });
+      }
       // Checked before the body is read: strangers cannot make us parse anything.
       if (!bearerMatches(req.headers.authorization, token)) {
+        const refused = limiter.badToken(address);
+        if (refused !== undefined) log.warn("refused broadcasts with a missing or wrong token", { address, refused });
         return void res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "missing or wrong bearer token" });
       }
       if (!req.is("application/json")) {

@@ -19,6 +19,9 @@ export interface BroadcasterConfig {
   /** `BROADCAST_REQUEST_TIMEOUT_MS`: a request (a slow body included) must complete within it, else 408.
    * @default 10000 */
   requestTimeoutMs: number;
+  /** `BROADCAST_RATE_LIMIT` / `BROADCAST_BURST`: requests per second per client address, and at once; over
+   * them, 429. Wrong tokens count too, so guessing is as slow. @default 100 / 200 */
+  rateLimit: { perSecond: number; burst: number };
   /** `LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
 }
@@ -46,6 +49,10 @@ export function loadBroadcasterConfig(env: Readonly<Record<string, string | unde
     tickIntervalMs: read.integer("TICK_INTERVAL_MS", 1000, { min: 0, max: 86_400_000 }),
     bodyLimitBytes: read.integer("BROADCAST_BODY_LIMIT", 65_536, { min: 64, max: 10_000_000 }),
     requestTimeoutMs: read.integer("BROADCAST_REQUEST_TIMEOUT_MS", 10_000, { min: 100, max: 600_000 }),
+    rateLimit: {
+      perSecond: read.integer("BROADCAST_RATE_LIMIT", 100, { min: 1, max: 1_000_000 }),
+      burst: read.integer("BROADCAST_BURST", 200, { min: 1, max: 1_000_000 }),
+    },
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   read.assertValid();
