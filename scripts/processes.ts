@@ -135,6 +135,14 @@ export function redisPing(port: number, host = "127.0.0.1", password?: string): 
   });
 }
 
+/** redis-server's arguments for a loopback instance without persistence; with a password, it requires it. */
+export function redisArgs(port: number, password?: string): string[] {
+  return [
+    ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ...(password ? ["--requirepass", password] : []),
+  ];
+}
+
 /** `roots` and all their descendants, from /proc (Linux): what a stop must leave behind, or what to measure. */
 export function tree(roots: readonly number[]): number[] {
   const parents = new Map<number, number>();

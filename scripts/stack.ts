@@ -13,6 +13,7 @@ import {
   freePort,
   httpOk,
   pollUntil,
+  redisArgs,
   redisPing,
   startProcess,
   stopProcess,
@@ -37,6 +38,9 @@ export interface StackOptions {
   balance?: NginxBalance;
   /** nginx worker_processes. @default 2 */
   nginxWorkers?: number;
+  /** nginx: new Engine.IO sessions per second per client address, and at once. @default 20 and 200 */
+  handshakeRate?: number;
+  handshakeBurst?: number;
   /** The broadcaster's bearer token. @default random */
   token?: string;
   /** Extra environment for every replica (PING_INTERVAL_MS, MAX_HTTP_BUFFER_SIZE, ...). */
@@ -128,24 +132,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The password is in argv only on this loopback stack; Compose passes it in a config file.
     define("redis", {
       command: redisBin,
-      args: [
-        "--port",
-        String(redisPort),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--requirepass",
-        redisPassword,
-      ],
+      args: redisArgs(redisPort, redisPassword),
       env: {},
       ready: (proc) => pollUntil("redis", () => redisPing(redisPort, "127.0.0.1", redisPassword), { timeoutMs, proc }),
     });
     await launch("redis");
 
     const replicaPorts = await Promise.all(Array.from({ length: replicaCount }, () => freePort()));
+    const nginxPort = options.port || (await freePort());
+    const url = `http://127.0.0.1:${nginxPort}`;
     replicaPorts.forEach((port, i) =>
       define(`replica-${i + 1}`, {
         command: process.execPath,
@@ -157,6 +152,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           WORKERS: String(options.workers ?? 2),
           REPLICA_NAME: `replica-${i + 1}`,
           REDIS_URL: redisUrl,
+          // Browsers load the page from nginx, under either name.
+          ALLOWED_ORIGINS: `${url},http://localhost:${nginxPort}`,
           LOG_LEVEL: logLevel,
           ...options.serverEnv,
         },
@@ -185,7 +182,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     await launch("broadcaster");
 
-    const nginxPort = options.port || (await freePort());
     const nginxDir = join(logDir, "nginx");
     mkdirSync(nginxDir, { recursive: true });
     writeFileSync(
@@ -197,6 +193,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         pingIntervalMs: Number(options.serverEnv?.PING_INTERVAL_MS ?? 25_000),
         pingTimeoutMs: Number(options.serverEnv?.PING_TIMEOUT_MS ?? 20_000),
         maxHttpBufferSize: Number(options.serverEnv?.MAX_HTTP_BUFFER_SIZE ?? 1_000_000),
+        ...(options.handshakeRate ? { handshakeRate: options.handshakeRate } : {}),
+        ...(options.handshakeBurst !== undefined ? { handshakeBurst: options.handshakeBurst } : {}),
       }),
     );
     writeFileSync(
@@ -207,7 +205,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         dir: nginxDir,
       }),
     );
-    const url = `http://127.0.0.1:${nginxPort}`;
     define("nginx", {
       command: nginxBin,
       args: ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-g", "daemon off;"],
