@@ -45,7 +45,7 @@ describe(
       assert.equal(new Set(clients.map((c) => c.hello.replica)).size, 1);
     });
 
-    test("containers run hardened; Redis wants its password and is not published", () => {
+    test("containers run hardened and bounded; Redis wants its password and is not published; nginx on loopback", () => {
       const inspect = (service: string) => {
         const id = compose("ps", "-q", service).split("\n")[0]!;
         return JSON.parse(docker("inspect", id))[0] as {
@@ -54,7 +54,9 @@ describe(
             ReadonlyRootfs: boolean;
             CapDrop: string[] | null;
             SecurityOpt: string[] | null;
-            PortBindings: Record<string, unknown> | null;
+            PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> | null;
+            Memory: number;
+            PidsLimit: number | null;
           };
         };
       };
@@ -67,7 +69,15 @@ describe(
           `${service}: no-new-privileges`,
         );
         if (service !== "nginx") assert.notEqual(Config.User, "", `${service} runs as root`);
+        assert.ok(HostConfig.Memory > 0, `${service}: no memory limit`);
+        assert.ok((HostConfig.PidsLimit ?? 0) > 0, `${service}: no pids limit`);
       }
+      // Published on this machine's loopback unless HTTP_BIND says otherwise.
+      const published = inspect("nginx").HostConfig.PortBindings?.["80/tcp"] ?? [];
+      assert.deepEqual(
+        published.map((b) => b.HostIp),
+        ["127.0.0.1"],
+      );
       assert.deepEqual(Object.keys(inspect("redis").HostConfig.PortBindings ?? {}), [], "redis is published");
       const anonymous = compose("exec", "-T", "-e", "REDISCLI_AUTH=", "redis", "redis-cli", "ping");
       assert.match(anonymous, /NOAUTH/);

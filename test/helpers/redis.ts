@@ -6,6 +6,7 @@ import {
   findBinary,
   freePort,
   pollUntil,
+  redisArgs,
   redisPing,
   startProcess,
   stopProcess,
@@ -19,17 +20,13 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** A redis-server on a free port; with `password`, it requires it (`url` then carries it). */
+export async function startRedis({ password }: { password?: string } = {}): Promise<TestRedis> {
   const bin = findBinary("redis-server", "apt-get install redis-server");
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "test-redis-"));
-  const proc = startProcess(
-    "redis",
-    bin,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {},
-    join(dir, "redis.log"),
-  );
-  await pollUntil("redis", () => redisPing(port), { proc, timeoutMs: 10_000 });
-  return { url: `redis://127.0.0.1:${port}`, port, proc, stop: async () => void (await stopProcess(proc)) };
+  const proc = startProcess("redis", bin, redisArgs(port, password), {}, join(dir, "redis.log"));
+  await pollUntil("redis", () => redisPing(port, "127.0.0.1", password), { proc, timeoutMs: 10_000 });
+  const auth = password ? `:${password}@` : "";
+  return { url: `redis://${auth}127.0.0.1:${port}`, port, proc, stop: async () => void (await stopProcess(proc)) };
 }

@@ -33,7 +33,7 @@ export async function startSocketNode(redisUrl: string, name: string): Promise<S
       pingTimeoutMs: 20_000,
       connectTimeoutMs: 45_000,
       maxHttpBufferSize: 1e6,
-      corsOrigins: [],
+      allowedOrigins: [],
     },
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));

@@ -1,6 +1,7 @@
 /**
- * Handshake authentication (AUTH_JWT_SECRET) on a clustered replica: no token, a forged or expired one are
- * refused with a clear connect_error; a valid one connects, and its `rooms` claim limits what it may join.
+ * Handshake authentication (AUTH_JWT_SECRET) on a clustered replica: no token, a forged or expired one, or one
+ * without an expiry are refused with a clear connect_error; a valid one connects, and its `rooms` claim limits
+ * what it may join.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -56,6 +57,13 @@ describe("handshake authentication", () => {
       .setIssuer("someone-else")
       .sign(new TextEncoder().encode(SECRET));
     assert.match(await refusal({ token: foreign }), /unauthorized: invalid token/);
+    // Valid signature and issuer, but no `exp`: it would be good forever, whoever copied it.
+    const forever = await new SignJWT({ sub: "forever" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt()
+      .setIssuer("test-issuer")
+      .sign(new TextEncoder().encode(SECRET));
+    assert.match(await refusal({ token: forever }), /unauthorized: invalid token/);
   });
 
   test("a valid token connects; its rooms claim limits joins", async () => {

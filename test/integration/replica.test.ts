@@ -3,6 +3,7 @@
  * in front of its cluster workers, as a child process, reached directly (no nginx).
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { Identity } from "../../services/shared/events.js";
 import { closeAll, connectClient, createClient, request, type TestSocket, type Transport } from "../helpers/clients.js";
@@ -98,7 +99,16 @@ describe("a clustered replica on the Redis adapter (2 workers)", () => {
   test("the demo page and the Socket.IO client script are served", async () => {
     const page = await fetch(`${replica.url}/`);
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /<script src="\/socket.io\/socket.io.js">/);
+    const html = await page.text();
+    assert.match(html, /<script src="\/socket.io\/socket.io.js">/);
+    // A strict policy: scripts from this origin and the page's own inline script (by hash), nothing inline else.
+    const csp = page.headers.get("content-security-policy") ?? "";
+    const inline = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const digest = createHash("sha256").update(inline).digest("base64");
+    assert.match(csp, new RegExp(`script-src 'self' 'sha256-${digest.replace(/[+/]/g, "\\$&")}'(;|$)`));
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     const script = await fetch(`${replica.url}/socket.io/socket.io.js`);
     assert.equal(script.status, 200);
   });

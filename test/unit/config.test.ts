@@ -13,7 +13,8 @@ describe("server config", () => {
     assert.equal(config.pingIntervalMs, 25_000);
     assert.equal(config.pingTimeoutMs, 20_000);
     assert.equal(config.replicaName, "r1");
-    assert.deepEqual(config.corsOrigins, []);
+    // Browsers may use the page this replica serves itself, and no other origin.
+    assert.deepEqual(config.allowedOrigins, ["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000"]);
     assert.ok(config.workers >= 1);
   });
 
@@ -24,7 +25,7 @@ describe("server config", () => {
       REDIS_URL: "redis://:secret@redis:6379",
       STICKY_METHOD: "least-connection",
       PING_INTERVAL_MS: "10000",
-      CORS_ORIGINS: "https://a.example, https://b.example:8443",
+      ALLOWED_ORIGINS: "https://a.example, https://b.example:8443",
       MAX_HTTP_BUFFER_SIZE: "2048",
     });
     assert.equal(config.port, 8000);
@@ -32,7 +33,7 @@ describe("server config", () => {
     assert.equal(config.redisUrl, "redis://:secret@redis:6379");
     assert.equal(config.balancingMethod, "least-connection");
     assert.equal(config.pingIntervalMs, 10_000);
-    assert.deepEqual(config.corsOrigins, ["https://a.example", "https://b.example:8443"]);
+    assert.deepEqual(config.allowedOrigins, ["https://a.example", "https://b.example:8443"]);
     assert.equal(config.maxHttpBufferSize, 2048);
   });
 
@@ -49,7 +50,8 @@ describe("server config", () => {
           REDIS_URL: "http://redis",
           STICKY_METHOD: "fastest",
           PING_TIMEOUT_MS: "1.5",
-          CORS_ORIGINS: "*",
+          ALLOWED_ORIGINS: "*",
+          CORS_ORIGINS: "https://old.example",
           LOG_LEVEL: "loud",
         });
       } catch (err) {
@@ -65,12 +67,13 @@ describe("server config", () => {
       "REDIS_URL",
       "STICKY_METHOD",
       "PING_TIMEOUT_MS",
-      "CORS_ORIGINS",
+      "ALLOWED_ORIGINS",
+      "CORS_ORIGINS was replaced",
       "LOG_LEVEL",
     ]) {
       assert.match(text, new RegExp(name), `${name} missing from:\n${text}`);
     }
-    assert.equal(error.problems.length, 7);
+    assert.equal(error.problems.length, 8);
     assert.match(error.message, /^invalid configuration:\n {2}- [A-Z_]+ /);
   });
 });

@@ -27,6 +27,20 @@ test("WebSocket upgrade, no upstream keep-alive, nginx variables untouched", () 
   assert.match(conf, /location = \/healthz/);
 });
 
+test("hostile input is refused at the edge: handshake floods, upgrades with a body, internal endpoints", () => {
+  const conf = renderNginxConfig({ ...base, handshakeRate: 7, handshakeBurst: 70 });
+  assert.match(conf, /limit_req_zone \$handshake_key zone=handshakes:10m rate=7r\/s;/);
+  assert.match(conf, /limit_req zone=handshakes burst=70 nodelay;/);
+  // Only requests to /socket.io/ without a sid are counted.
+  assert.match(
+    conf,
+    /map "\$uri:\$arg_sid" \$handshake_key \{\s*"\/socket\.io\/:" \$binary_remote_addr;\s*default\s+"";/,
+  );
+  assert.match(conf, /if \(\$upgrade_with_body\) \{\s*return 418;/);
+  assert.match(conf, /location ~ \^\/\(readyz\|metrics\)\$ \{[^}]*return 404/);
+  assert.match(renderNginxConfig(base), /rate=20r\/s;[\s\S]*burst=200 nodelay;/);
+});
+
 test("proxy timeouts follow the ping settings", () => {
   assert.equal(proxyTimeoutSeconds(25_000, 20_000), 55);
   assert.match(renderNginxConfig(base), /proxy_read_timeout 55s;/);
