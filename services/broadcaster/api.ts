@@ -1,16 +1,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Emitter } from "@socket.io/redis-emitter";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import type { ServerToClientEvents } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { roomKey } from "../shared/names.js";
-import { parseBroadcastRequest, type BroadcastRequest } from "./broadcast-request.js";
-import type { Publisher } from "./publisher.js";
+import { parseBroadcastRequest } from "./broadcast-request.js";
+import type { ResumablePublisher } from "../shared/resumable-publisher.js";
 import { RequestLimiter } from "./request-limit.js";
 
 export interface BroadcastApiDeps {
-  emitter: Emitter<ServerToClientEvents>;
-  publisher: Publisher;
+  /** Appends to the history and publishes (see shared/resumable-publisher.ts). */
+  publisher: ResumablePublisher;
+  /** Is the Redis connection up? */
+  redisReady: () => boolean;
   /** Unset: `POST /broadcast` answers 503 and says how to enable it. The API is never open. */
   token: string | undefined;
   /** Largest accepted body in bytes. */
@@ -23,12 +23,12 @@ export interface BroadcastApiDeps {
 /**
  * - `GET /healthz`: alive, and whether Redis is connected.
  * - `POST /broadcast` `{ event, data?, room? }` with `Authorization: Bearer <token>`:
- *   202 once Redis accepted it; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 429 over the
+ *   202 `{ ok: true, position }` once Redis accepted it and kept it in the history; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 429 over the
  *   per-address rate limit, 503 Redis down.
  */
 export function createBroadcastApi({
-  emitter,
   publisher,
+  redisReady,
   token,
   bodyLimitBytes,
   rateLimit,
@@ -39,7 +39,7 @@ export function createBroadcastApi({
   app.disable("x-powered-by");
 
   app.get("/healthz", (_req, res) => {
-    res.json({ ok: true, redis: publisher.ready ? "ready" : "unavailable" });
+    res.json({ ok: true, redis: redisReady() ? "ready" : "unavailable" });
   });
 
   app.post(
@@ -68,15 +68,21 @@ export function createBroadcastApi({
     async (req, res) => {
       const parsed = parseBroadcastRequest(req.body);
       if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
-      if (!publisher.ready) return void res.status(503).json({ error: "redis unavailable, try again later" });
+      if (!redisReady()) return void res.status(503).json({ error: "redis unavailable, try again later" });
+      const { event, data, room } = parsed.value;
+      let position;
       try {
-        await publisher.capture(() => emit(emitter, parsed.value));
+        position = await publisher.emit(
+          room === undefined ? undefined : roomKey(room),
+          event,
+          ...(data === undefined ? [] : [data]),
+        );
       } catch (err) {
-        log.warn("broadcast not published", { err, event: parsed.value.event });
+        log.warn("broadcast not published", { err, event });
         return void res.status(503).json({ error: "redis did not accept the message, try again later" });
       }
-      log.debug("broadcast published", { event: parsed.value.event, room: parsed.value.room });
-      res.status(202).json({ ok: true });
+      log.debug("broadcast published", { event, room, position });
+      res.status(202).json({ ok: true, position });
     },
   );
 
@@ -100,15 +106,6 @@ export function createBroadcastApi({
   });
 
   return app;
-}
-
-function emit(emitter: Emitter<ServerToClientEvents>, { event, data, room }: BroadcastRequest): void {
-  // The API relays events the typed map does not know (that is its purpose), hence the untyped view.
-  const target = (room === undefined ? emitter : emitter.to(roomKey(room))) as unknown as {
-    emit(event: string, ...args: unknown[]): boolean;
-  };
-  if (data === undefined) target.emit(event);
-  else target.emit(event, data);
 }
 
 /** Constant-time: compares SHA-256 digests, which have equal length whatever the inputs. */

@@ -1,4 +1,5 @@
 import { EnvReader } from "../shared/config.js";
+import { readHistoryConfig } from "../shared/history.js";
 import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
 
 export interface BroadcasterConfig {
@@ -22,6 +23,8 @@ export interface BroadcasterConfig {
   /** `BROADCAST_RATE_LIMIT` / `BROADCAST_BURST`: requests per second per client address, and at once; over
    * them, 429. Wrong tokens count too, so guessing is as slow. @default 100 / 200 */
   rateLimit: { perSecond: number; burst: number };
+  /** `HISTORY_SIZE` / `HISTORY_TTL_MS`: what each channel's history keeps; must match the servers'. */
+  history: { size: number; ttlMs: number };
   /** `LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
 }
@@ -53,6 +56,7 @@ export function loadBroadcasterConfig(env: Readonly<Record<string, string | unde
       perSecond: read.integer("BROADCAST_RATE_LIMIT", 100, { min: 1, max: 1_000_000 }),
       burst: read.integer("BROADCAST_BURST", 200, { min: 1, max: 1_000_000 }),
     },
+    history: readHistoryConfig(read),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   read.assertValid();

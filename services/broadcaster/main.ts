@@ -1,13 +1,12 @@
 import { createServer } from "node:http";
-import { Emitter } from "@socket.io/redis-emitter";
 import { ConfigError, EX_CONFIG } from "../shared/config.js";
-import type { ServerToClientEvents } from "../shared/events.js";
 import { createLogger } from "../shared/logger.js";
+import { History } from "../shared/history.js";
 import { closeRedis, createRedisClient, exitOnAuthFailure } from "../shared/redis.js";
+import { ResumablePublisher } from "../shared/resumable-publisher.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { createBroadcastApi } from "./api.js";
 import { loadBroadcasterConfig } from "./config.js";
-import { Publisher } from "./publisher.js";
 import { startTicker } from "./ticker.js";
 
 let config;
@@ -27,17 +26,18 @@ const redis = createRedisClient(config.redisUrl, log, {
   onAuthFailure: exitOnAuthFailure(log, config.redisUrl),
 });
 redis.connect().catch((err: unknown) => log.error("redis connect failed", { err }));
-const publisher = new Publisher(redis, log);
-// Same key and (default msgpack) parser as the servers' adapter, or nobody receives anything.
-const emitter = new Emitter<ServerToClientEvents>(publisher, { key: config.redisKey });
+const history = new History(redis, { key: config.redisKey, ...config.history });
+// Same key (and the emitter's default msgpack parser) as the servers' adapter, or nobody receives anything.
+const publisher = new ResumablePublisher(history, config.redisKey);
+const redisReady = () => redis.isReady;
 
-const stopTicker = startTicker(emitter, publisher, config.tickIntervalMs, log);
+const stopTicker = startTicker(publisher, redisReady, config.tickIntervalMs, log);
 if (config.token === undefined) {
   log.warn("broadcast API disabled: set BROADCASTER_TOKEN (16+ characters) to enable POST /broadcast");
 }
 const api = createBroadcastApi({
-  emitter,
   publisher,
+  redisReady,
   token: config.token,
   bodyLimitBytes: config.bodyLimitBytes,
   rateLimit: config.rateLimit,

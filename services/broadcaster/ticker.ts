@@ -1,7 +1,6 @@
-import type { Emitter } from "@socket.io/redis-emitter";
-import type { ServerToClientEvents } from "../shared/events.js";
+import type { Tick } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
-import type { Publisher } from "./publisher.js";
+import type { ResumablePublisher } from "../shared/resumable-publisher.js";
 
 /**
  * Emits `tick` `{ seq, at }` to every client every `intervalMs`. While Redis is down ticks are skipped, not
@@ -9,8 +8,8 @@ import type { Publisher } from "./publisher.js";
  * @returns stop
  */
 export function startTicker(
-  emitter: Emitter<ServerToClientEvents>,
-  publisher: Publisher,
+  publisher: ResumablePublisher,
+  redisReady: () => boolean,
   intervalMs: number,
   log: Logger,
 ): () => void {
@@ -22,17 +21,15 @@ export function startTicker(
   let skipping = false;
   const timer = setInterval(() => {
     seq++;
-    if (!publisher.ready) {
+    if (!redisReady()) {
       if (!skipping) log.warn("redis unavailable, skipping ticks", { seq });
       skipping = true;
       return;
     }
     if (skipping) log.info("redis back, ticking again", { seq });
     skipping = false;
-    const tick = { seq, at: Date.now() };
-    publisher
-      .capture(() => emitter.emit("tick", tick))
-      .catch((err: unknown) => log.warn("tick not published", { seq, err }));
+    const tick: Tick = { seq, at: Date.now() };
+    publisher.emit(undefined, "tick", tick).catch((err: unknown) => log.warn("tick not published", { seq, err }));
   }, intervalMs);
   return () => clearInterval(timer);
 }

@@ -6,6 +6,8 @@
  * Forking this project? Add your events here first; TypeScript then shows every place that must follow.
  */
 
+import type { Position, SyncRequest, SyncResult } from "./position.js";
+
 /** Which process a client reached: sent as `hello` on connect and returned by `whoami`. */
 export interface Identity {
   /** `REPLICA_NAME` of the replica (default: the hostname). */
@@ -17,6 +19,9 @@ export interface Identity {
 
 /** Every acknowledgement that can fail has this shape; `error` is meant for humans. */
 export type Result = { ok: true } | { ok: false; error: string };
+
+/** `join`'s answer: with history kept (Redis), the room's position when the socket joined, to resume from. */
+export type JoinResult = { ok: true; position?: Position } | { ok: false; error: string };
 
 export interface Tick {
   /** Increases by one per tick of one broadcaster process (restarts at 1 when it restarts). */
@@ -43,11 +48,16 @@ export interface ServerToClientEvents {
 
 export interface ClientToServerEvents {
   whoami: (ack: (identity: Identity) => void) => void;
-  join: (room: string, ack: (result: Result) => void) => void;
+  join: (room: string, ack: (result: JoinResult) => void) => void;
   leave: (room: string, ack: (result: Result) => void) => void;
   chat: (message: ChatRequest, ack: (result: Result) => void) => void;
   /** Asks every server through the adapter who it is: a cluster-wide request, bounded by a timeout. */
   servers: (ack: (result: ServersResult) => void) => void;
+  /**
+   * Resume: rejoins the rooms of the channels listed, replays what was published after each position (as the
+   * same events, before the ack), and answers per channel. See shared/position.ts and client/.
+   */
+  sync: (request: SyncRequest, ack: (result: SyncResult) => void) => void;
 }
 
 /** Events between servers (`io.serverSideEmit`), through the adapter. */

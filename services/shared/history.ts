@@ -1,0 +1,167 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { EnvReader } from "./config.js";
+import type { RedisClient } from "./redis.js";
+
+export interface HistoryOptions {
+  /** Prefix of the keys, the same as the adapter's channels. @default "socket.io" */
+  key: string;
+  /** `HISTORY_SIZE`: messages kept per channel. @default 1000 */
+  size: number;
+  /** `HISTORY_TTL_MS`: how long a message is kept (and so the longest gap a client can recover). @default 300000 */
+  ttlMs: number;
+  /**
+   * How long a channel's epoch and last offset outlive its last message. Past it the channel starts a new
+   * epoch, and a client that still holds a position in the old one is told it cannot be recovered.
+   * @default 86400000 (a day)
+   */
+  metaTtlMs?: number;
+}
+
+export const DEFAULT_HISTORY = { size: 1000, ttlMs: 300_000 } as const;
+
+/** `HISTORY_SIZE` and `HISTORY_TTL_MS`, read the same way by the servers and the broadcaster. */
+export function readHistoryConfig(read: EnvReader): { size: number; ttlMs: number } {
+  return {
+    size: read.integer("HISTORY_SIZE", DEFAULT_HISTORY.size, { min: 1, max: 1_000_000 }),
+    ttlMs: read.integer("HISTORY_TTL_MS", DEFAULT_HISTORY.ttlMs, { min: 1_000, max: 86_400_000 }),
+  };
+}
+
+/** A channel's history, as read at one moment. */
+export interface HistoryRead {
+  /** `null`: nothing was published on the channel (or its metadata expired, or Redis lost its data). */
+  epoch: string | null;
+  /** The last offset published (0 when none). */
+  top: number;
+  /** The messages after the offset asked for, in order, as published on Redis; `undefined` when some of them
+   * are no longer kept (trimmed by size or age). */
+  entries: Buffer[] | undefined;
+}
+
+/**
+ * Appends and publishes in one step, inside Redis: the next offset of the channel, the message with its
+ * position spliced in (`prefix` + `{ "~pos": [channel, epoch, offset] }` + `suffix`, see position.ts), kept in
+ * the channel's bounded history and PUBLISHed. A script runs alone, so the order of offsets is the order in
+ * which subscribers receive the messages, and a message is never in the history without having been
+ * published, nor published without its place in the history.
+ * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (atomicity, cmsgpack)
+ */
+const APPEND = `
+local meta, messages, times = KEYS[1], KEYS[2], KEYS[3]
+local size, ttl, metaTtl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then
+  epoch = ARGV[8]
+  redis.call('HSET', meta, 'epoch', epoch)
+end
+local offset = redis.call('HINCRBY', meta, 'top', 1)
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local message = ARGV[1] .. cmsgpack.pack({['~pos'] = {ARGV[4], epoch, offset}}) .. ARGV[2]
+redis.call('RPUSH', messages, message)
+redis.call('RPUSH', times, now)
+redis.call('LTRIM', messages, -size, -1)
+redis.call('LTRIM', times, -size, -1)
+while true do
+  local oldest = redis.call('LINDEX', times, 0)
+  if not oldest or tonumber(oldest) >= now - ttl then break end
+  redis.call('LPOP', messages)
+  redis.call('LPOP', times)
+end
+redis.call('PEXPIRE', messages, ttl)
+redis.call('PEXPIRE', times, ttl)
+redis.call('PEXPIRE', meta, metaTtl)
+redis.call('PUBLISH', ARGV[3], message)
+return {epoch, offset}
+`;
+
+/**
+ * The channel's epoch and top offset, and the messages after \`ARGV[1]\` if every one of them is still kept.
+ * Read in one step, so the messages are exactly those up to \`top\`.
+ */
+const READ = `
+local meta, messages = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then return {} end
+local top = tonumber(redis.call('HGET', meta, 'top'))
+if ARGV[1] == '' then return {epoch, top} end
+local after = tonumber(ARGV[1])
+if after >= top then return {epoch, top, {}} end
+local first = top - redis.call('LLEN', messages) + 1
+if after + 1 < first then return {epoch, top} end
+return {epoch, top, redis.call('LRANGE', messages, after + 1 - first, -1)}
+`;
+
+/** The bounded, per-channel history of published messages, in Redis. */
+export class History {
+  private readonly metaTtlMs: number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly options: HistoryOptions,
+  ) {
+    this.metaTtlMs = options.metaTtlMs ?? 86_400_000;
+  }
+
+  /** Appends the message (`prefix` + position + `suffix`) and publishes it on `pubsubChannel`. */
+  async append(
+    channel: string,
+    pubsubChannel: string,
+    prefix: Buffer,
+    suffix: Buffer,
+  ): Promise<{ epoch: string; offset: number }> {
+    const [epoch, offset] = (await this.script(APPEND, this.keys(channel), [
+      prefix,
+      suffix,
+      pubsubChannel,
+      channel,
+      String(this.options.size),
+      String(this.options.ttlMs),
+      String(this.metaTtlMs),
+      randomBytes(6).toString("base64url"),
+    ])) as [string, number];
+    return { epoch, offset };
+  }
+
+  /** The channel's position now, and with `after`, the messages published since, when they are all kept. */
+  async read(channel: string, after?: number): Promise<HistoryRead> {
+    const [meta, messages] = this.keys(channel);
+    const result = (await this.script(READ, [meta!, messages!], [after === undefined ? "" : String(after)], true)) as [
+      Buffer?,
+      number?,
+      Buffer[]?,
+    ];
+    if (result.length === 0)
+      return { epoch: null, top: 0, entries: after === undefined || after === 0 ? [] : undefined };
+    return { epoch: result[0]!.toString(), top: result[1]!, entries: result[2] };
+  }
+
+  private keys(channel: string): string[] {
+    const base = `${this.options.key}:history:${channel}`;
+    return [`${base}:meta`, `${base}:messages`, `${base}:times`];
+  }
+
+  private readonly sha = new Map<string, string>();
+
+  /** EVALSHA, loading the script on the first use (and again after Redis restarted empty). */
+  private async script(
+    source: string,
+    keys: string[],
+    args: Array<string | Buffer>,
+    buffers = false,
+  ): Promise<unknown> {
+    let sha = this.sha.get(source);
+    if (!sha) {
+      sha = createHash("sha1").update(source).digest("hex");
+      this.sha.set(source, sha);
+    }
+    const command = (name: string, first: string) => [name, first, String(keys.length), ...keys, ...args];
+    const options = buffers ? { returnBuffers: true } : {};
+    try {
+      return await this.redis.sendCommand(command("EVALSHA", sha), options);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      return this.redis.sendCommand(command("EVAL", source), options);
+    }
+  }
+}
