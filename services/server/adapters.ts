@@ -2,12 +2,14 @@ import { createAdapter as createClusterAdapter } from "@socket.io/cluster-adapte
 import { createAdapter as createRedisAdapter } from "@socket.io/redis-adapter";
 import type { ServerOptions } from "socket.io";
 import type { Logger } from "../shared/logger.js";
-import { closeRedis, createRedisClient } from "../shared/redis.js";
+import { closeRedis, createRedisClient, type RedisClient } from "../shared/redis.js";
 import type { Readiness } from "./http-app.js";
 
 /** An adapter with what the worker needs around it: is it connected, and how to let it go. */
 export interface AdapterHandle {
   kind: "redis" | "cluster";
+  /** The adapter's publishing connection, for other commands (the history); none without Redis. */
+  redis?: RedisClient;
   adapter: ServerOptions["adapter"];
   readiness(): Readiness;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export function redisAdapter(options: RedisAdapterOptions, log: Logger): Adapter
   }
   return {
     kind: "redis",
+    redis: pub,
     adapter: guardIncoming(
       createRedisAdapter(pub, sub, { key: options.key, requestsTimeout: options.requestsTimeoutMs ?? 5_000 }),
       // The adapter's Redis listeners: a broadcast, and a request or response from another server.

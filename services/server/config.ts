@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from "node:os";
 import { EnvReader } from "../shared/config.js";
+import { readHistoryConfig } from "../shared/history.js";
 import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
 import { DEFAULT_MAX_ROOMS_PER_SOCKET } from "./handlers.js";
 import { DEFAULT_RATE_LIMIT } from "./rate-limit.js";
@@ -59,6 +60,9 @@ export interface ServerConfig {
   perMessageDeflate: boolean;
   /** `SOCKET_PARSER`: `default` (JSON text frames) or `msgpack` (binary); every client must use the same. */
   parser: (typeof SOCKET_PARSERS)[number];
+  /** `HISTORY_SIZE` / `HISTORY_TTL_MS`: messages kept per channel (room, or everyone) for clients that resume,
+   * and for how long. @default 1000 / 300000 */
+  history: { size: number; ttlMs: number };
   /** `LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
 }
@@ -101,6 +105,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     auth: authConfig(read),
     parser: read.oneOf("SOCKET_PARSER", SOCKET_PARSERS, "default"),
     perMessageDeflate: read.oneOf("PER_MESSAGE_DEFLATE", ["true", "false"] as const, "false") === "true",
+    history: readHistoryConfig(read),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
   read.check(

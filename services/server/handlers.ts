@@ -3,6 +3,7 @@ import type {
   ClientToServerEvents,
   Identity,
   InterServerEvents,
+  JoinResult,
   Result,
   ServersResult,
   ServerToClientEvents,
@@ -11,6 +12,7 @@ import type {
 import type { Logger } from "../shared/logger.js";
 import { chatTextError, roomKey, roomNameError } from "../shared/names.js";
 import { mayJoin } from "./auth.js";
+import type { Delivery } from "./delivery.js";
 
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -22,6 +24,8 @@ export interface HandlerContext {
   log: Logger;
   /** Rooms one socket may be in at once (besides its own). @default 50 */
   maxRoomsPerSocket: number;
+  /** Where room messages are published (kept for clients that resume, with Redis). */
+  delivery: Delivery;
 }
 
 /**
@@ -31,7 +35,7 @@ export interface HandlerContext {
  * its ack (when there is one) and never throws.
  */
 export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
-  const { identity, log, maxRoomsPerSocket } = ctx;
+  const { identity, log, maxRoomsPerSocket, delivery } = ctx;
 
   io.on("identify", (ack) => ack(identity));
 
@@ -45,16 +49,12 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
     });
 
     socket.on("join", (room: unknown, ack: unknown) => {
-      reply(socket, log, "join", ack, () => {
-        const error = roomNameError(room);
+      reply(socket, log, "join", ack, async (): Promise<JoinResult> => {
+        const error = joinRoom(socket, room, maxRoomsPerSocket);
         if (error) return fail(error);
-        const key = roomKey(room as string);
-        if (socket.rooms.has(key)) return OK;
-        if (!mayJoin(socket, room as string)) return fail(`not allowed to join "${room as string}"`);
-        // socket.rooms also holds the socket's own room.
-        if (socket.rooms.size - 1 >= maxRoomsPerSocket) return fail(`room limit reached (${maxRoomsPerSocket})`);
-        void socket.join(key);
-        return OK;
+        // Read after joining: everything published after this position reaches the socket live.
+        const position = await delivery.position(roomKey(room as string));
+        return position ? { ok: true, position } : OK;
       });
     });
 
@@ -68,14 +68,16 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
     });
 
     socket.on("chat", (message: unknown, ack: unknown) => {
-      reply(socket, log, "chat", ack, () => {
+      reply(socket, log, "chat", ack, async () => {
         if (typeof message !== "object" || message === null) return fail("message must be { room, text }");
         const { room, text } = message as Record<string, unknown>;
         const error = roomNameError(room) ?? chatTextError(text);
         if (error) return fail(error);
         const key = roomKey(room as string);
         if (!socket.rooms.has(key)) return fail(`join "${room as string}" before chatting in it`);
-        socket.to(key).emit("chat", { room: room as string, text: text as string, from: socket.id });
+        // Every member gets it, the sender too: its copy comes in the room's order, with its position, so a
+        // client that resumes never finds its own messages as holes in the room's history.
+        await delivery.publish(key, "chat", { room: room as string, text: text as string, from: socket.id });
         return OK;
       });
     });
@@ -97,20 +99,46 @@ const OK: Result = { ok: true };
 const fail = (error: string): Result => ({ ok: false, error });
 
 /**
- * Runs `handle` and sends its result to the ack; an event without an ack is logged and dropped. A handler that
- * throws answers `internal error` and logs it: an exception thrown in a Socket.IO event listener is uncaught
- * and would end the worker, with every client on it.
+ * Joins `socket` to the user room `room` if the rules allow it; returns why not otherwise. Used by `join`, and by
+ * `sync` when a client that resumes rejoins its rooms.
  */
-function reply(socket: AppSocket, log: Logger, event: string, ack: unknown, handle: () => Result): void {
+export function joinRoom(socket: AppSocket, room: unknown, maxRoomsPerSocket: number): string | undefined {
+  const error = roomNameError(room);
+  if (error) return error;
+  const key = roomKey(room as string);
+  if (socket.rooms.has(key)) return undefined;
+  if (!mayJoin(socket, room as string)) return `not allowed to join "${room as string}"`;
+  // socket.rooms also holds the socket's own room.
+  if (socket.rooms.size - 1 >= maxRoomsPerSocket) return `room limit reached (${maxRoomsPerSocket})`;
+  void socket.join(key);
+  return undefined;
+}
+
+/**
+ * Runs `handle` and sends its result to the ack; an event without an ack is logged and dropped. A handler that
+ * throws (or rejects: Redis refused a publish, say) answers an error and logs it: an exception thrown in a
+ * Socket.IO event listener is uncaught and would end the worker, with every client on it.
+ */
+function reply<R extends Result | JoinResult>(
+  socket: AppSocket,
+  log: Logger,
+  event: string,
+  ack: unknown,
+  handle: () => R | Promise<R>,
+): void {
   if (typeof ack !== "function") {
     return log.debug(`ignore ${event} without ack`, { sid: socket.id });
   }
-  let result: Result;
-  try {
-    result = handle();
-  } catch (err) {
+  const answer = ack as (result: R | Result) => void;
+  const failed = (err: unknown) => {
     log.error(`${event} handler failed`, { err, sid: socket.id });
-    result = fail("internal error");
+    answer(fail("internal error, try again"));
+  };
+  try {
+    const result = handle();
+    if (result instanceof Promise) result.then(answer, failed);
+    else answer(result);
+  } catch (err) {
+    failed(err);
   }
-  (ack as (result: Result) => void)(result);
 }

@@ -4,10 +4,12 @@ import msgpackParser from "socket.io-msgpack-parser";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { useAuth, type AuthOptions } from "./auth.js";
+import { liveDelivery, type Delivery } from "./delivery.js";
 import { checkOrigins } from "./origin-check.js";
 import { DEFAULT_MAX_ROOMS_PER_SOCKET, registerHandlers, type AppServer } from "./handlers.js";
 import { limitPayloadDepth } from "./payload-limit.js";
 import { DEFAULT_RATE_LIMIT, useRateLimits, type RateLimitOptions } from "./rate-limit.js";
+import { registerSync } from "./sync.js";
 
 export interface SocketServerOptions {
   /** @default 25000 */
@@ -41,6 +43,8 @@ export interface SocketServerDeps {
   options: SocketServerOptions;
   /** While true, new sessions are refused (the process is shutting down); existing ones carry on. */
   isDraining?: () => boolean;
+  /** How handlers publish to rooms; with a history (Redis), clients can resume. @default live only */
+  delivery?: Delivery;
 }
 
 /**
@@ -54,6 +58,7 @@ export function createSocketServer({
   log,
   options,
   isDraining = () => false,
+  delivery: givenDelivery,
 }: SocketServerDeps): AppServer {
   const io: AppServer = new Server(httpServer, {
     ...(adapter ? { adapter } : {}),
@@ -76,6 +81,9 @@ export function createSocketServer({
   // Middlewares run in this order: the rate limit first (a refused event costs nothing more), then the depth check.
   useRateLimits(io, options.rateLimit ?? DEFAULT_RATE_LIMIT, log);
   io.on("connection", (socket) => limitPayloadDepth(socket, log));
-  registerHandlers(io, { identity, log, maxRoomsPerSocket: options.maxRoomsPerSocket ?? DEFAULT_MAX_ROOMS_PER_SOCKET });
+  const maxRoomsPerSocket = options.maxRoomsPerSocket ?? DEFAULT_MAX_ROOMS_PER_SOCKET;
+  const delivery = givenDelivery ?? liveDelivery(io);
+  if (delivery.history) registerSync(io, delivery.history, maxRoomsPerSocket, log);
+  registerHandlers(io, { identity, log, maxRoomsPerSocket, delivery });
   return io;
 }

@@ -10,6 +10,9 @@ import { createHttpApp } from "./http-app.js";
 import { isPrimaryMessage, type WorkerMessage } from "./messages.js";
 import { bindSessionsBeforeHandshake } from "./session-binding.js";
 import { createSocketServer } from "./socket-server.js";
+import { resumableDelivery } from "./delivery.js";
+import { History } from "../shared/history.js";
+import { ResumablePublisher } from "../shared/resumable-publisher.js";
 
 /**
  * One cluster worker: express + Socket.IO on an http.Server that never listens. The primary hands it
@@ -42,6 +45,8 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
       parser: config.parser,
     }),
   );
+  // With Redis, what handlers publish is kept in a bounded history, and clients can resume (see sync.ts).
+  const history = adapter.redis ? new History(adapter.redis, { key: config.redisKey, ...config.history }) : undefined;
   const io = createSocketServer({
     httpServer,
     adapter: adapter.adapter,
@@ -49,6 +54,7 @@ export function runWorker(config: ServerConfig, baseLog: Logger): void {
     log,
     options: config,
     isDraining: () => draining,
+    ...(history ? { delivery: resumableDelivery(history, new ResumablePublisher(history, config.redisKey)) } : {}),
   });
   setupWorker(io);
   bindSessionsBeforeHandshake(io, log);

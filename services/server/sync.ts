@@ -1,0 +1,112 @@
+import { decode } from "notepack.io";
+import type { History } from "../shared/history.js";
+import type { Logger } from "../shared/logger.js";
+import { roomNameError } from "../shared/names.js";
+import { ALL_CHANNEL, type ChannelSync, type SyncRequest, type SyncResult } from "../shared/position.js";
+import { joinRoom, type AppServer, type AppSocket } from "./handlers.js";
+
+type Wanted = { epoch: string | null; offset: number } | null;
+
+/**
+ * `sync`: a client that (re)connects says where it stands in each channel; for each, this rejoins the room
+ * (under the same rules as `join`), then replays what it missed, in order, as the same events it would have
+ * received live, and answers per channel: replayed in full, or not at all and why (never part of a gap as if
+ * it were all of it). The replay is written before the ack, on the same socket, so the ack marks its end.
+ *
+ * Live messages published meanwhile may reach the socket before the replay does: the client library orders
+ * by offset and drops what it already has (client/), so the seam has no gap and no duplicate.
+ */
+export function registerSync(io: AppServer, history: History, maxRoomsPerSocket: number, log: Logger): void {
+  io.on("connection", (socket) => {
+    socket.on("sync", (request: unknown, ack: unknown) => {
+      if (typeof ack !== "function") return log.debug("ignore sync without ack", { sid: socket.id });
+      const answer = ack as (result: SyncResult) => void;
+      const wanted = parseSyncRequest(request, maxRoomsPerSocket + 1);
+      if (typeof wanted === "string") return answer({ ok: false, error: wanted });
+      syncChannels(socket, history, wanted, maxRoomsPerSocket).then(
+        (channels) => answer({ ok: true, channels }),
+        (err: unknown) => {
+          log.warn("sync failed", { err, sid: socket.id });
+          answer({ ok: false, error: "history unavailable, try again" });
+        },
+      );
+    });
+  });
+}
+
+async function syncChannels(
+  socket: AppSocket,
+  history: History,
+  wanted: Map<string, Wanted>,
+  maxRoomsPerSocket: number,
+): Promise<Record<string, ChannelSync>> {
+  const results: Record<string, ChannelSync> = {};
+  // Rooms first, all of them: from here on, what is published reaches the socket live.
+  const refused = new Map<string, string>();
+  for (const channel of wanted.keys()) {
+    if (channel === ALL_CHANNEL) continue;
+    const error = joinRoom(socket, channel.slice("room:".length), maxRoomsPerSocket);
+    if (error) refused.set(channel, error);
+  }
+  const reads = await Promise.all(
+    [...wanted].map(async ([channel, position]) => {
+      if (refused.has(channel)) return [channel, position, undefined] as const;
+      return [channel, position, await history.read(channel, position?.offset)] as const;
+    }),
+  );
+  for (const [channel, position, read] of reads) {
+    if (!read) {
+      results[channel] = { recovered: false, reason: refused.get(channel)!, epoch: null, offset: 0 };
+      continue;
+    }
+    const now = { epoch: read.epoch, offset: read.top };
+    const lost = (reason: string) => (results[channel] = { recovered: false, reason, ...now });
+    if (position === null) {
+      results[channel] = { recovered: true, replayed: 0, ...now };
+    } else if (read.epoch === null && position.offset > 0) {
+      lost("history lost: Redis lost its data, or the channel stayed idle too long");
+    } else if (position.epoch !== null && read.epoch !== null && position.epoch !== read.epoch) {
+      lost("history lost: the channel started a new epoch");
+    } else if (position.offset > read.top) {
+      lost("position ahead of the history");
+    } else if (read.entries === undefined) {
+      lost("gap longer than the history kept (HISTORY_SIZE, HISTORY_TTL_MS)");
+    } else {
+      for (const entry of read.entries) replay(socket, entry);
+      results[channel] = { recovered: true, replayed: read.entries.length, ...now };
+    }
+  }
+  return results;
+}
+
+/** Writes a kept message to one socket, as the adapter would have: the packet's data is [event, ...args, position]. */
+function replay(socket: AppSocket, entry: Buffer): void {
+  const [, packet] = decode(entry) as [string, { data: [string, ...unknown[]] }];
+  (socket.emit as (event: string, ...args: unknown[]) => boolean)(...packet.data);
+}
+
+/** The channels asked for, or what is wrong with the request. */
+export function parseSyncRequest(request: unknown, maxChannels: number): Map<string, Wanted> | string {
+  const channels = (request as Partial<SyncRequest> | null)?.channels;
+  if (typeof channels !== "object" || channels === null || Array.isArray(channels)) {
+    return "sync takes { channels: { [channel]: { epoch, offset } | null } }";
+  }
+  const entries = Object.entries(channels as Record<string, unknown>);
+  if (entries.length > maxChannels) return `at most ${maxChannels} channels`;
+  const wanted = new Map<string, Wanted>();
+  for (const [channel, position] of entries) {
+    const isRoom = channel.startsWith("room:") && roomNameError(channel.slice("room:".length)) === undefined;
+    if (channel !== ALL_CHANNEL && !isRoom) return `unknown channel "${channel.slice(0, 80)}"`;
+    if (position === null) {
+      wanted.set(channel, null);
+      continue;
+    }
+    const { epoch, offset } = (position ?? {}) as Record<string, unknown>;
+    if (!(epoch === null || (typeof epoch === "string" && epoch.length <= 64)) || !Number.isSafeInteger(offset)) {
+      return `channel "${channel}": position must be { epoch: string | null, offset: integer }`;
+    }
+    if ((offset as number) < 0) return `channel "${channel}": offset must not be negative`;
+    wanted.set(channel, { epoch: epoch as string | null, offset: offset as number });
+  }
+  return wanted;
+}
