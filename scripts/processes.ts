@@ -135,10 +135,14 @@ export function redisPing(port: number, host = "127.0.0.1", password?: string): 
   });
 }
 
-/** redis-server's arguments for a loopback instance without persistence; with a password, it requires it. */
-export function redisArgs(port: number, password?: string): string[] {
+/**
+ * redis-server's arguments for a loopback instance; with a password, it requires it. Without `dataDir` nothing
+ * is persisted; with it, an append-only file there keeps the data across a restart.
+ */
+export function redisArgs(port: number, password?: string, dataDir?: string): string[] {
   return [
-    ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ...["--port", String(port), "--bind", "127.0.0.1", "--save", ""],
+    ...(dataDir ? ["--appendonly", "yes", "--dir", dataDir] : ["--appendonly", "no"]),
     ...(password ? ["--requirepass", password] : []),
   ];
 }

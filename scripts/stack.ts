@@ -69,6 +69,8 @@ export interface Stack {
   token: string;
   /** REDIS_URL, password included. */
   redis: string;
+  /** Where Redis keeps its append-only file (delete it while Redis is stopped to restart it empty). */
+  redisDir: string;
   replicas: ReplicaInfo[];
   logDir: string;
   /** "redis", "replica-1" … "replica-N", "broadcaster", "nginx", in start order. */
@@ -106,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const token = options.token ?? randomBytes(24).toString("hex");
   const redisPassword = randomBytes(16).toString("hex");
   const logLevel = options.logLevel ?? "info";
+  const redisDir = join(logDir, "redis-data");
 
   const services = new Map<string, Service>();
   const get = (name: string): Service => {
@@ -128,11 +131,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     const redisPort = await freePort();
+    mkdirSync(redisDir, { recursive: true });
     const redisUrl = `redis://:${redisPassword}@127.0.0.1:${redisPort}`;
     // The password is in argv only on this loopback stack; Compose passes it in a config file.
     define("redis", {
       command: redisBin,
-      args: redisArgs(redisPort, redisPassword),
+      // Persistent (append-only file), so that the history survives a restart of Redis, as in Compose.
+      args: redisArgs(redisPort, redisPassword, redisDir),
       env: {},
       ready: (proc) => pollUntil("redis", () => redisPing(redisPort, "127.0.0.1", redisPassword), { timeoutMs, proc }),
     });
@@ -218,6 +223,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       broadcaster: broadcasterUrl,
       token,
       redis: redisUrl,
+      redisDir,
       replicas: replicaPorts.map((port, i) => ({
         name: `replica-${i + 1}`,
         url: `http://127.0.0.1:${port}`,

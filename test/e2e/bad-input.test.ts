@@ -176,11 +176,11 @@ describe("bad input through nginx and sticky", () => {
   test("a socket cannot join more rooms than MAX_ROOMS_PER_SOCKET", async () => {
     const { socket } = await connectClient(stack.url, { transport: "websocket" });
     try {
-      for (const room of ["a", "b", "c"]) assert.deepEqual(await request(socket, "join", room), { ok: true });
+      for (const room of ["a", "b", "c"]) assert.equal((await request(socket, "join", room)).ok, true);
       assert.deepEqual(await request(socket, "join", "d"), { ok: false, error: "room limit reached (3)" });
-      assert.deepEqual(await request(socket, "join", "a"), { ok: true }, "re-joining a room is not a new one");
+      assert.equal((await request(socket, "join", "a")).ok, true, "re-joining a room is not a new one");
       await request(socket, "leave", "a");
-      assert.deepEqual(await request(socket, "join", "d"), { ok: true });
+      assert.equal((await request(socket, "join", "d")).ok, true);
     } finally {
       socket.disconnect();
     }

@@ -6,7 +6,10 @@ import { createLogger } from "../../services/shared/logger.js";
 import { closeRedis, createRedisClient } from "../../services/shared/redis.js";
 import { redisAdapter, type AdapterHandle } from "../../services/server/adapters.js";
 import type { AppServer } from "../../services/server/handlers.js";
+import { resumableDelivery } from "../../services/server/delivery.js";
 import { createSocketServer } from "../../services/server/socket-server.js";
+import { History } from "../../services/shared/history.js";
+import { ResumablePublisher } from "../../services/shared/resumable-publisher.js";
 
 export const testLog = createLogger({ service: "test" }, { level: "error" });
 
@@ -23,9 +26,11 @@ export async function startSocketNode(redisUrl: string, name: string): Promise<S
   const identity = { replica: name, worker: 0, pid: process.pid };
   const http = createServer();
   const adapter = redisAdapter({ url: redisUrl, key: "socket.io", requestsTimeoutMs: 2_000 }, testLog);
+  const history = new History(adapter.redis!, { key: "socket.io", size: 1000, ttlMs: 300_000 });
   const io = createSocketServer({
     httpServer: http,
     adapter: adapter.adapter,
+    delivery: resumableDelivery(history, new ResumablePublisher(history, "socket.io")),
     identity,
     log: testLog,
     options: {

@@ -73,7 +73,7 @@ describe("handshake authentication", () => {
     });
     try {
       assert.equal(hello.replica, "test-replica");
-      assert.deepEqual(await request(socket, "join", "team-a"), { ok: true });
+      assert.equal((await request(socket, "join", "team-a")).ok, true);
       assert.deepEqual(await request(socket, "join", "team-b"), { ok: false, error: 'not allowed to join "team-b"' });
     } finally {
       socket.disconnect();
@@ -83,7 +83,7 @@ describe("handshake authentication", () => {
   test("a token without a rooms claim may join any room", async () => {
     const { socket } = await connectClient(replica.url, { auth: { token: await sign({ sub: "bob" }) } });
     try {
-      assert.deepEqual(await request(socket, "join", "anything"), { ok: true });
+      assert.equal((await request(socket, "join", "anything")).ok, true);
     } finally {
       socket.disconnect();
     }

@@ -56,7 +56,7 @@ describe("broadcaster", () => {
     for (const [first, second] of seqs) assert.equal(second, first! + 1);
   });
 
-  test("POST /broadcast: 202 once Redis took it, and every client gets it once", async () => {
+  test("POST /broadcast: 202 with its position once Redis kept and published it; every client gets it once", async () => {
     const all = countdown(clients.length, "news on every client");
     const got: unknown[] = [];
     for (const socket of clients) {
@@ -67,7 +67,10 @@ describe("broadcaster", () => {
     }
     const res = await post(JSON.stringify({ event: "news", data: { headline: "hi", n: [1, 2] } }));
     assert.equal(res.status, 202);
-    assert.deepEqual(await res.json(), { ok: true });
+    const body = (await res.json()) as { ok: boolean; position: { channel: string; epoch: string; offset: number } };
+    assert.equal(body.ok, true);
+    assert.equal(body.position.channel, "*");
+    assert.ok(body.position.offset > 0 && typeof body.position.epoch === "string", JSON.stringify(body));
     await all.done;
     // A second broadcast along the same path, as a barrier for any duplicate of the first.
     const barrier = countdown(clients.length, "barrier");

@@ -1,0 +1,176 @@
+/**
+ * Counting, not sampling: a publisher sends numbered messages through the broadcaster (to everyone and to a
+ * room, 50/s each) while clients of the client library record every number they get. `survive()` runs a fault
+ * in the middle of that stream and then requires every client to hold 1..N of both channels, each once, in
+ * order. Used on the local stack (test/e2e/delivery.test.ts) and on the containers (test/compose).
+ */
+import assert from "node:assert/strict";
+import type { TestContext } from "node:test";
+import { connect, type ConnectOptions, type RecoveryReport, type ResumableSocket } from "../../client/index.js";
+import { countdown, within } from "./wait.js";
+
+export const ROOM = "numbers";
+const RATE_MS = 20; // 50 messages a second on each channel
+
+export interface Counted {
+  socket: ResumableSocket;
+  /** For messages: which transport, where. */
+  label: string;
+  all: number[];
+  room: number[];
+  reports: RecoveryReport[];
+}
+
+export class NumberedStream {
+  readonly clients: Counted[] = [];
+  readonly published = { all: 0, room: 0 };
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly broadcaster: string,
+    private readonly token: string,
+  ) {}
+
+  /** Connects a client of the client library, joins the room, and counts what it receives. */
+  async addClient(url: string, label: string, options: ConnectOptions = {}): Promise<Counted> {
+    const socket = connect(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 500, ...options });
+    const client: Counted = { socket, label, all: [], room: [], reports: [] };
+    const record = (list: number[]) => (n: number) => {
+      list.push(n);
+      for (const waiter of this.waiters) waiter();
+    };
+    socket.on("n" as never, record(client.all));
+    socket.on("rn" as never, record(client.room));
+    socket.onRecovery((report) => client.reports.push(report));
+    await within(
+      new Promise((resolve) => socket.once("connect", () => resolve(undefined))),
+      10_000,
+      `${label} connect`,
+    );
+    assert.equal((await socket.joinRoom(ROOM)).ok, true);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** POSTs until the broadcaster takes it (503 while Redis is down): accepted messages are what counts. */
+  private async publish(body: object): Promise<void> {
+    for (;;) {
+      const res = await fetch(`${this.broadcaster}/broadcast`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).catch(() => undefined);
+      await res?.arrayBuffer();
+      if (res?.status === 202) return;
+      if (res && res.status !== 503) throw new Error(`broadcast refused with ${res.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // pacing the retries, not synchronisation
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        await this.publish({ event: "n", data: ++this.published.all });
+        await this.publish({ event: "rn", data: ++this.published.room, room: ROOM });
+        await new Promise((resolve) => setTimeout(resolve, RATE_MS)); // the publishing rate
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** Resolves when `condition()` holds, checked after each message a client receives. */
+  until(condition: () => boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Resolves once `count` more messages were published to the room. */
+  async published10More(what: string, timeoutMs = 20_000): Promise<void> {
+    const mark = this.published.room;
+    await within(
+      this.until(() => this.published.room >= mark + 10),
+      timeoutMs,
+      what,
+    );
+  }
+
+  /** Resolves once every client (or `only`) holds at least what was published now, on both channels. */
+  everyoneHasEverything(what: string, only = this.clients): Promise<void> {
+    const target = { ...this.published };
+    const done = countdown(only.length, what, 30_000);
+    const pending = new Set(only);
+    const check = () => {
+      for (const client of pending) {
+        // At least: the publisher may have gone on; assertNoLoss() checks the exact lists once it stopped.
+        if ((client.all.at(-1) ?? 0) >= target.all && (client.room.at(-1) ?? 0) >= target.room) {
+          pending.delete(client);
+          done.add();
+        }
+      }
+      if (pending.size === 0) this.waiters.delete(check);
+    };
+    this.waiters.add(check);
+    check();
+    return done.done.catch((err: Error) => {
+      const lacking = [...pending].map(
+        (c) => `${c.label}: all ${c.all.at(-1)}/${target.all}, room ${c.room.at(-1)}/${target.room}`,
+      );
+      throw new Error(`${err.message}; ${lacking.join("; ")}`);
+    });
+  }
+
+  /** Every client holds 1..N of each channel, each once, in order, and was never told of a loss. */
+  assertNoLoss(): void {
+    const expected = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    for (const client of this.clients) {
+      assert.deepEqual(client.all, expected(this.published.all), `${client.label}: broadcasts`);
+      assert.deepEqual(client.room, expected(this.published.room), `${client.label}: room`);
+    }
+    const lost = this.clients.flatMap((c) => c.reports).filter((r) => !r.recovered);
+    assert.deepEqual(lost, [], "a client was told it could not recover");
+  }
+
+  /** Publishes through `fault`, then requires that nothing was lost or repeated; returns the recovery time. */
+  async survive(t: TestContext, what: string, fault: () => Promise<void>): Promise<number> {
+    this.start();
+    let recoveredMs: number;
+    try {
+      // Some traffic before the fault, so that it cuts a stream in progress.
+      await this.published10More("the publisher");
+      await this.everyoneHasEverything(`traffic before: ${what}`);
+      const started = Date.now();
+      await fault();
+      await this.published10More("the publisher after the fault");
+      await this.everyoneHasEverything(`traffic after: ${what}`);
+      recoveredMs = Date.now() - started;
+    } finally {
+      await this.stop();
+    }
+    await this.everyoneHasEverything(`the last message after: ${what}`);
+    this.assertNoLoss();
+    const { all, room } = this.published;
+    t.diagnostic(`${what}: every client complete ${recoveredMs} ms after the fault; lost 0`);
+    console.log(
+      `[delivery] ${what}: complete ${recoveredMs} ms after the fault, ${all} + ${room} messages so far, lost 0`,
+    );
+    return recoveredMs;
+  }
+
+  closeAll(): void {
+    for (const { socket } of this.clients) socket.disconnect();
+  }
+}
