@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.image.json ./
 COPY services ./services
+COPY client ./client
 COPY scripts/nginx-config.ts scripts/nginx-config-cli.ts ./scripts/
 RUN npx tsc -p tsconfig.image.json
 

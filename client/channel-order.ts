@@ -4,7 +4,7 @@
  * wait for the gap to be filled, by the server's replay (`sync`) or by a verdict that it cannot be.
  * No I/O here: the socket wiring is in resumable-socket.ts.
  */
-import type { ChannelSync, Position } from "../services/shared/position.js";
+import type { ChannelSync, Position } from "./position.js";
 
 export interface ChannelOrderEvents {
   /** A gap opened on `channel` (or its epoch changed): ask the server for what is missing. */

@@ -4,4 +4,4 @@
  */
 export { connect, type ConnectOptions, type RecoveryReport, type ResumableSocket } from "./resumable-socket.js";
 export { ChannelOrder } from "./channel-order.js";
-export type { ChannelSync, Position, SyncRequest, SyncResult } from "../services/shared/position.js";
+export type { ChannelSync, Position, SyncRequest, SyncResult } from "./position.js";

@@ -6,7 +6,7 @@
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import type { ClientToServerEvents, JoinResult, Result, ServerToClientEvents } from "../services/shared/events.js";
-import { ALL_CHANNEL, positionOf, type ChannelSync, type SyncResult } from "../services/shared/position.js";
+import { ALL_CHANNEL, positionOf, type ChannelSync, type SyncResult } from "./position.js";
 import { ChannelOrder } from "./channel-order.js";
 
 /** Told after each resume, and whenever a channel's gap cannot be filled. */

@@ -1,7 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Identity } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
+import { fileURLToPath } from "node:url";
 import { demoPage } from "./demo-page.js";
+
+/** dist/client, next to dist/services, where the build puts the client library. */
+const CLIENT_DIR = fileURLToPath(new URL("../../client/", import.meta.url));
 
 export interface Readiness {
   ready: boolean;
@@ -37,6 +41,9 @@ export function createHttpApp({ identity, log, readiness, parser = "default" }: 
     const state = readiness();
     res.status(state.ready ? 200 : 503).json({ ...state, ...identity });
   });
+
+  // The client library, compiled from client/, for the demo page (and any page of yours).
+  app.use("/client", express.static(CLIENT_DIR, { index: false, fallthrough: true }));
 
   app.get("/", (_req, res) => {
     res.set("Content-Security-Policy", page.contentSecurityPolicy).type("html").send(page.html);

@@ -1,0 +1,46 @@
+/**
+ * Where a message stands in its channel's history: the wire format shared by the servers and the client
+ * library. No imports at all: browsers load this file as it is compiled, next to the rest of client/.
+ *
+ * Every message published through the history (a broadcast to everyone, or to a room) carries, as its event's
+ * last argument, `{ "~pos": [channel, epoch, offset] }`:
+ * - `channel`: `"*"` for a broadcast to everyone, else the Socket.IO room (`"room:lobby"`);
+ * - `epoch`: names one life of the channel's history; it changes when the history was lost (Redis restarted
+ *   empty, or the channel stayed idle past its metadata's lifetime), and positions of another epoch mean nothing;
+ * - `offset`: 1, 2, 3, … within the epoch, in the order Redis published them, without gaps.
+ * Clients that do not resume see one more argument and can ignore it.
+ */
+
+export const POSITION_KEY = "~pos";
+
+/** The channel of broadcasts to everyone. */
+export const ALL_CHANNEL = "*";
+
+export interface Position {
+  channel: string;
+  /** `null` when nothing was ever published on the channel: the position is "from its beginning". */
+  epoch: string | null;
+  offset: number;
+}
+
+/** The position a message carries as its last argument, or `undefined` when it carries none. */
+export function positionOf(arg: unknown): Position | undefined {
+  if (typeof arg !== "object" || arg === null || !(POSITION_KEY in arg)) return undefined;
+  const value = (arg as Record<string, unknown>)[POSITION_KEY];
+  if (!Array.isArray(value) || value.length !== 3) return undefined;
+  const [channel, epoch, offset] = value as unknown[];
+  if (typeof channel !== "string" || typeof epoch !== "string" || typeof offset !== "number") return undefined;
+  return { channel, epoch, offset };
+}
+
+/** What a client asks for in `sync`: its position per channel (`null`: "I have none, tell me where we are"). */
+export interface SyncRequest {
+  channels: Record<string, { epoch: string | null; offset: number } | null>;
+}
+
+/** Per channel: replayed in full, or not at all and why; and the position after the replay. */
+export type ChannelSync =
+  | { recovered: true; replayed: number; epoch: string | null; offset: number }
+  | { recovered: false; reason: string; epoch: string | null; offset: number };
+
+export type SyncResult = { ok: true; channels: Record<string, ChannelSync> } | { ok: false; error: string };
