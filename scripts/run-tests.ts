@@ -3,7 +3,7 @@
  * files start real redis-server, nginx and replicas and open thousands of sockets; running them side by
  * side on a 2-core machine would only measure contention).
  *
- *   npm test                   # unit, integration, e2e
+ *   npm test                   # unit, integration, e2e, browser (headless Chromium)
  *   npm test -- unit e2e       # only those folders
  */
 import { spawn } from "node:child_process";
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { TEST_TIMEOUT_MS } from "./processes.js";
 
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
-const SUITES = ["unit", "integration", "e2e"];
+const SUITES = ["unit", "integration", "e2e", "browser"];
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((suite) => !SUITES.includes(suite));

@@ -32,6 +32,8 @@ test("msgpack clients connect, chat and get acks through the sticky primary", as
 
 test("the demo page loads the msgpack client bundle, which is served", async () => {
   const page = await (await fetch(`${replica.url}/`)).text();
-  assert.match(page, /<script src="\/socket.io\/socket.io.msgpack.min.js">/);
+  // Through a module that hands the bundle's global `io` to the client library (client/io-global.ts).
+  assert.match(page, /"socket.io-client": "\/client\/io-global.js"/);
+  assert.equal((await fetch(`${replica.url}/client/io-global.js`)).status, 200);
   assert.equal((await fetch(`${replica.url}/socket.io/socket.io.msgpack.min.js`)).status, 200);
 });

@@ -96,21 +96,26 @@ describe("a clustered replica on the Redis adapter (2 workers)", () => {
     assert.match(((await missing.json()) as { error: string }).error, /no route/);
   });
 
-  test("the demo page and the Socket.IO client script are served", async () => {
+  test("the demo page, the client library and Socket.IO's ES module build are served", async () => {
     const page = await fetch(`${replica.url}/`);
     assert.equal(page.status, 200);
     const html = await page.text();
-    assert.match(html, /<script src="\/socket.io\/socket.io.js">/);
-    // A strict policy: scripts from this origin and the page's own inline script (by hash), nothing inline else.
+    assert.match(html, /"socket.io-client": "\/socket.io\/socket.io.esm.min.js"/);
+    assert.match(html, /import \{ connect \} from "\/client\/index.js";/);
+    // A strict policy: scripts from this origin and the page's own inline scripts (by hash), nothing inline else.
     const csp = page.headers.get("content-security-policy") ?? "";
-    const inline = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
-    const digest = createHash("sha256").update(inline).digest("base64");
-    assert.match(csp, new RegExp(`script-src 'self' 'sha256-${digest.replace(/[+/]/g, "\\$&")}'(;|$)`));
+    const inline = [...html.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    assert.equal(inline.length, 2, "the import map and the module");
+    const hashes = inline.map((source) => `'sha256-${createHash("sha256").update(source).digest("base64")}'`);
+    assert.ok(csp.includes(`script-src 'self' ${hashes.join(" ")};`), csp);
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
-    const script = await fetch(`${replica.url}/socket.io/socket.io.js`);
-    assert.equal(script.status, 200);
+    for (const path of ["/socket.io/socket.io.esm.min.js", "/client/index.js", "/client/resumable-socket.js"]) {
+      const script = await fetch(`${replica.url}${path}`);
+      assert.equal(script.status, 200, path);
+      assert.match(script.headers.get("content-type") ?? "", /javascript/, path);
+    }
   });
 
   test("a browser from another origin is refused; the same origin is not", async () => {
