@@ -25,6 +25,9 @@ const env = {
   // The suite's round-trip loops send far more than a person would; the limiter has its own test.
   EVENT_RATE_LIMIT: "10000",
   EVENT_BURST: "10000",
+  // The delivery test publishes 100 messages a second from one address.
+  BROADCAST_RATE_LIMIT: "10000",
+  BROADCAST_BURST: "10000",
 };
 const files = ["-f", "docker-compose.yml", "-f", "test/compose/docker-compose.test.yml"];
 

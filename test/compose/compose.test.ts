@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { closeAll, connectClient } from "../helpers/clients.js";
+import { NumberedStream } from "../helpers/numbered.js";
 import { times } from "../helpers/wait.js";
 import { topologySuite } from "../e2e/topology-suite.js";
 
@@ -81,6 +82,31 @@ describe(
       assert.deepEqual(Object.keys(inspect("redis").HostConfig.PortBindings ?? {}), [], "redis is published");
       const anonymous = compose("exec", "-T", "-e", "REDISCLI_AUTH=", "redis", "redis-cli", "ping");
       assert.match(anonymous, /NOAUTH/);
+    });
+
+    test("delivery: a replica killed, then a rolling restart of every replica, lose nothing", async (t) => {
+      const stream = new NumberedStream(target!.broadcaster, target!.token);
+      try {
+        // Through nginx, both transports: they all reach one replica (the gateway's address), and move to the
+        // others when it goes. (Not to the replicas' test-only ports: a restarted container gets a new one.)
+        for (const transport of ["websocket", "polling", "websocket", "polling", "websocket", "polling"] as const) {
+          await stream.addClient(target!.url, `${transport} via nginx`, { transports: [transport] });
+        }
+        const { replica } = await stream.clients[0]!.socket.emitWithAck("whoami");
+        const ids = compose("ps", "-q", "replica").split("\n").filter(Boolean);
+        const busiest = ids.find((id) => id.startsWith(replica))!;
+        assert.ok(busiest, `no container for ${replica}`);
+        await stream.survive(t, "compose: replica SIGKILL", async () => {
+          docker("kill", busiest);
+          docker("start", busiest);
+        });
+        await stream.survive(t, "compose: rolling restart", async () => {
+          for (const id of ids) docker("restart", "--time", "20", id);
+        });
+      } finally {
+        await stream.stop();
+        stream.closeAll();
+      }
     });
 
     test("scaling: a new replica serves once nginx restarts; stopped replicas drain and exit 0 within the grace period", () => {
