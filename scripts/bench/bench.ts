@@ -16,6 +16,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
+import { DEFAULT_HISTORY, History } from "../../services/shared/history.js";
+import type { RedisClient } from "../../services/shared/redis.js";
+import { ResumablePublisher } from "../../services/shared/resumable-publisher.js";
 import { startStack, type Stack } from "../stack.js";
 import { pace } from "./pace.js";
 import { machineBusy, machineCpuMicros, total, tree } from "./procstat.js";
@@ -24,6 +27,7 @@ import {
   type ClientKind,
   type LoadCommand,
   type LoadReply,
+  type BenchPayload,
   type LoadStats,
   type SourceReply,
 } from "./protocol.js";
@@ -44,6 +48,7 @@ const { values } = parseArgs({
     "load-processes": { type: "string" },
     capacity: { type: "string" },
     storm: { type: "string" },
+    "recovery-storm": { type: "string" },
     configs: { type: "string" },
     transport: { type: "string" },
     parser: { type: "string" },
@@ -63,7 +68,9 @@ const opts = {
   loadProcesses: Number(values["load-processes"] ?? (quick ? 2 : 4)),
   capacity: Number(values.capacity ?? (quick ? 2000 : 10000)),
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),
-  configs: (values.configs ?? "raw-ws,socket.io,topology").split(","),
+  /** Clients that resume through a replica kill while messages keep coming (history on). */
+  recoveryStorm: Number(values["recovery-storm"] ?? (quick ? 1000 : 5000)),
+  configs: (values.configs ?? "raw-ws,socket.io,topology,topology+history").split(","),
   /** Socket.IO clients' only transport (the raw ws baseline is always WebSocket). */
   transport: (values.transport ?? "websocket") as "websocket" | "polling" | "upgrade",
   /** Socket.IO wire format for servers and clients alike. */
@@ -99,7 +106,7 @@ class LoadPool {
       child.send(command);
     });
   }
-  async connect(url: string, kind: ClientKind, count: number, reconnect = false) {
+  async connect(url: string, kind: ClientKind, count: number, reconnect = false, resume = false) {
     const per = Math.ceil(count / this.children.length);
     const addresses = sourceAddresses(64);
     const replies = await Promise.all(
@@ -116,6 +123,7 @@ class LoadPool {
             reconnect,
             parser: opts.parser,
             perMessageDeflate: opts.perMessageDeflate,
+            resume,
           },
           "connected",
         ),
@@ -161,6 +169,8 @@ function mergeStats(list: LoadStats[]): LoadStats {
     lastAt: Math.max(...list.map((s) => s.lastAt)),
     cpuMicros: sum("cpuMicros"),
     elu: Math.max(...list.map((s) => s.elu)),
+    replayed: sum("replayed"),
+    notRecovered: sum("notRecovered"),
   };
 }
 
@@ -178,6 +188,8 @@ function percentile(histogram: Array<[number, number]>, p: number): number {
 interface Target {
   url: string;
   kind: ClientKind;
+  /** Clients use the client library and resume (the servers keep a history). */
+  resume?: boolean;
   serverPids(): number[];
   /** The server side by process group (nginx, redis, replica-1 with its workers, ...). */
   serverGroups(): Record<string, number[]>;
@@ -208,7 +220,15 @@ async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
   };
 }
 
-async function topologyTarget(nginxWorkers = opts.nginxWorkers): Promise<Target & { stack: Stack }> {
+/**
+ * The deployment on the local stack. `history`: published as the broadcaster does now, through the history
+ * (one script per message: kept and published), and the clients resume; without it, a plain emitter PUBLISH,
+ * as before the history existed, for the side-by-side cost.
+ */
+async function topologyTarget(
+  nginxWorkers = opts.nginxWorkers,
+  history = false,
+): Promise<Target & { stack: Stack; resume: boolean }> {
   const stack = await startStack({
     replicas: opts.replicas,
     workers: opts.workers,
@@ -226,15 +246,22 @@ async function topologyTarget(nginxWorkers = opts.nginxWorkers): Promise<Target 
   redis.on("error", () => undefined);
   await redis.connect();
   const emitter = new Emitter(redis);
+  const publisher = new ResumablePublisher(
+    new History(redis as RedisClient, { key: "socket.io", ...DEFAULT_HISTORY }),
+    "socket.io",
+  );
+  const emit = history
+    ? (payload: BenchPayload) => void publisher.emit(undefined, "bench", payload).catch(() => undefined)
+    : (payload: BenchPayload) => void emitter.emit("bench", payload);
   return {
     stack,
+    resume: history,
     url: stack.url,
     kind: "socket.io",
     serverPids: () => tree(stack.services.map((name) => stack.process(name).child.pid!)),
     serverGroups: () =>
       Object.fromEntries(stack.services.map((name) => [name, tree([stack.process(name).child.pid!])])),
-    publish: (rate, durationMs, firstSeq) =>
-      pace(rate, durationMs, (i) => emitter.emit("bench", { seq: firstSeq + i, t: now() })),
+    publish: (rate, durationMs, firstSeq) => pace(rate, durationMs, (i) => emit({ seq: firstSeq + i, t: now() })),
     stop: async () => {
       await redis.quit().catch(() => undefined);
       await stack.stop();
@@ -253,7 +280,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   const pool = new LoadPool(opts.loadProcesses);
-  const connected = await pool.connect(target.url, target.kind, opts.clients);
+  const connected = await pool.connect(target.url, target.kind, opts.clients, false, target.resume ?? false);
   log(
     `${name}: ${connected.ok}/${opts.clients} clients connected in ${connected.ms} ms${connected.failed ? `, errors ${JSON.stringify(connected.errors)}` : ""}`,
   );
@@ -454,6 +481,71 @@ async function storm(): Promise<BenchResults["storm"]> {
   }
 }
 
+/**
+ * The recovery storm: N clients of the client library (history on), a message every 50 ms to everyone, and
+ * replica-1 SIGKILLed in the middle: how long until every client is connected again, and until every one holds
+ * every message (the replay included), how much was replayed, and what Redis spent on it.
+ */
+async function recoveryStorm(): Promise<BenchResults["recoveryStorm"]> {
+  const target = await topologyTarget(opts.nginxWorkers, true);
+  const pool = new LoadPool(opts.loadProcesses);
+  try {
+    const connected = await pool.connect(target.url, "socket.io", opts.recoveryStorm, true, true);
+    const before = await pool.stats();
+    const firstSeq = 2_000_000;
+    const rate = 20;
+    const durationMs = 6_000;
+    const lastSeq = firstSeq + (rate * durationMs) / 1000 - 1;
+    pool.expect(firstSeq, lastSeq);
+    const redisPids = () => target.serverGroups()["redis"] ?? [];
+    const redisBefore = total(redisPids());
+    const publishing = target.publish(rate, durationMs, firstSeq);
+    // Kill a third of the way in: messages before, during and after the reconnection.
+    await new Promise((resolve) => setTimeout(resolve, durationMs / 3)); // the moment of the fault, not a wait for an event
+    const killed = now();
+    target.stack.signalService("replica-1", "SIGKILL");
+    let stats = await pool.stats();
+    let replayed = stats.replayed;
+    let notRecovered = stats.notRecovered;
+    let reconnectedMs = -1;
+    let caughtUpMs = -1;
+    await publishing;
+    // Poll the clients (a measurement, not a test): everyone connected, then everyone holding everything.
+    while (now() - killed < 60_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stats = await pool.stats();
+      replayed += stats.replayed;
+      notRecovered += stats.notRecovered;
+      if (reconnectedMs < 0 && stats.connected >= connected.ok) reconnectedMs = now() - killed;
+      if (stats.lost === 0) {
+        caughtUpMs = now() - killed;
+        break;
+      }
+    }
+    const redisAfter = total(redisPids());
+    const result = {
+      clients: connected.ok,
+      before: before.replicas,
+      messages: lastSeq - firstSeq + 1,
+      reconnectedMs: Math.round(reconnectedMs),
+      caughtUpMs: Math.round(caughtUpMs),
+      stillMissing: stats.lost,
+      duplicated: stats.duplicated,
+      replayed,
+      notRecovered,
+      redisCpuMs: Math.round((redisAfter.cpuMicros - redisBefore.cpuMicros) / 1000),
+      redisRssMb: redisAfter.rssBytes / 2 ** 20,
+    };
+    log(
+      `recovery storm: ${result.clients} clients, reconnected by ${result.reconnectedMs} ms, every message on every client by ${result.caughtUpMs} ms (${result.stillMissing} missing, ${result.duplicated} duplicated), ${result.replayed} replayed, ${result.notRecovered} not recovered, Redis ${result.redisCpuMs} ms CPU`,
+    );
+    return result;
+  } finally {
+    pool.close();
+    await target.stop();
+  }
+}
+
 async function main() {
   mkdirSync(opts.out, { recursive: true });
   log(`options ${JSON.stringify(opts)}`);
@@ -472,7 +564,11 @@ async function main() {
   };
   for (const name of opts.configs) {
     const target =
-      name === "topology" ? await topologyTarget() : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
+      name === "topology"
+        ? await topologyTarget()
+        : name === "topology+history"
+          ? await topologyTarget(opts.nginxWorkers, true)
+          : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
     try {
       results.configs.push(await fanOut(name, target));
     } finally {
@@ -481,6 +577,7 @@ async function main() {
   }
   if (opts.capacity > 0) results.capacity = await capacity();
   if (opts.storm > 0) results.storm = await storm();
+  if (opts.recoveryStorm > 0) results.recoveryStorm = await recoveryStorm();
   writeReport(opts.out, results);
   writeFileSync(join(opts.out, "results.json"), JSON.stringify(results, null, 2));
   log(`report: ${join(opts.out, "report.md")}`);

@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
 import WebSocket from "ws";
+import { connect } from "../../client/index.js";
 import { now, type BenchPayload, type LoadCommand, type LoadReply, type LoadStats } from "./protocol.js";
 
 const BUCKETS = 200_000; // 0.1 ms each: up to 20 s
@@ -16,6 +17,8 @@ let lastAt = 0;
 let expectation: { first: number; last: number; counts: Uint8Array[] } | undefined;
 let lastSeqByClient: number[] = [];
 let outOfOrder = 0;
+let replayed = 0;
+let notRecovered = 0;
 const clients: Array<{ close(): void; connected(): boolean }> = [];
 /** The replica each socket.io client last said hello from. */
 const replicaOf: string[] = [];
@@ -48,7 +51,7 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       clients[index] = { close: () => ws.close(), connected: () => ws.readyState === WebSocket.OPEN };
       return;
     }
-    const socket: Socket = io(command.url, {
+    const options = {
       transports: command.transport === "upgrade" ? ["polling", "websocket"] : [command.transport],
       forceNew: true,
       reconnection: command.reconnect,
@@ -59,7 +62,20 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       ...(command.parser === "msgpack" ? { parser: msgpackParser } : {}),
       // socket.io-client takes the threshold object; the server decides whether it is used.
       ...(command.perMessageDeflate ? { perMessageDeflate: { threshold: 1024 } } : {}),
-    });
+    };
+    let socket: Socket;
+    if (command.resume) {
+      const resumable = connect(command.url, options);
+      resumable.onRecovery((report) => {
+        for (const channel of Object.values(report.channels)) {
+          if (channel.recovered) replayed += channel.replayed;
+          else notRecovered++;
+        }
+      });
+      socket = resumable as unknown as Socket;
+    } else {
+      socket = io(command.url, options);
+    }
     socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
     socket.on("hello", (identity: { replica: string }) => (replicaOf[index] = identity.replica));
     socket.once("hello", () => resolve(undefined));
@@ -100,7 +116,11 @@ function stats(): LoadStats {
     lastAt,
     cpuMicros: cpu.user + cpu.system,
     elu: elu.utilization,
+    replayed,
+    notRecovered,
   };
+  replayed = 0;
+  notRecovered = 0;
   histogram = new Uint32Array(BUCKETS);
   received = 0;
   outOfOrder = 0;

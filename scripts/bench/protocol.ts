@@ -18,6 +18,8 @@ export type LoadCommand =
       /** Socket.IO wire format; must match the servers'. */
       parser: "default" | "msgpack";
       perMessageDeflate: boolean;
+      /** Use the project's client library (client/): it resumes after a reconnection (history on the servers). */
+      resume: boolean;
     }
   | { type: "expect"; firstSeq: number; lastSeq: number }
   | { type: "stats" }
@@ -45,6 +47,9 @@ export interface LoadStats {
   /** CPU microseconds (user + system) and event-loop utilisation since the last stats. */
   cpuMicros: number;
   elu: number;
+  /** With `resume`: messages replayed by the servers, and channels reported lost, since the last stats. */
+  replayed: number;
+  notRecovered: number;
 }
 
 /** Orchestrator -> baseline server. */

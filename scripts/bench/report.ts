@@ -53,6 +53,19 @@ export interface BenchResults {
     bytesPerConnection: number;
     perReplica: Record<string, number>;
   };
+  recoveryStorm?: {
+    clients: number;
+    before: Record<string, number>;
+    messages: number;
+    reconnectedMs: number;
+    caughtUpMs: number;
+    stillMissing: number;
+    duplicated: number;
+    replayed: number;
+    notRecovered: number;
+    redisCpuMs: number;
+    redisRssMb: number;
+  };
   storm?: {
     clients: number;
     reconnectedMs: number;
@@ -169,6 +182,38 @@ function markdown(r: BenchResults): string {
     );
   }
 
+  const history = r.configs.find((c) => c.name === "topology+history");
+  if (topo && history) {
+    lines.push("## The history's cost (same run, same clients)", "");
+    lines.push(
+      "`topology` publishes with a plain emitter PUBLISH and plain clients; `topology+history` publishes through the history (one Redis script per message: kept and published) to clients of the client library.",
+      "",
+      "| rate | p50 ms | p99 ms | server CPU µs per delivered message | Redis CPU (share of a core) | Redis RSS MiB |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const plain of topo.steps) {
+      const kept = stepAt(history, plain.rate);
+      if (!kept) continue;
+      const redis = (step: StepResult) => step.processes?.["redis"];
+      const cell = (a: number | undefined, b: number | undefined, digits = 1) =>
+        `${f(a ?? NaN, digits)} → ${f(b ?? NaN, digits)}${a && b ? ` (${b >= a ? "+" : ""}${f(((b - a) / a) * 100, 0)}%)` : ""}`;
+      lines.push(
+        `| ${k(plain.offeredPerSecond)}/s | ${cell(plain.p50, kept.p50)} | ${cell(plain.p99, kept.p99)} | ${cell(plain.serverCpuMicrosPerMessage, kept.serverCpuMicrosPerMessage)} | ${cell(redis(plain)?.cpuShare, redis(kept)?.cpuShare, 3)} | ${cell(redis(plain)?.rssMb, redis(kept)?.rssMb)} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (r.recoveryStorm) {
+    const s = r.recoveryStorm;
+    lines.push("## Recovery storm (history on, clients of the client library)", "");
+    lines.push(
+      `${s.clients} clients (${JSON.stringify(s.before)}), ${s.messages} messages to everyone at 20/s; replica-1 SIGKILLed a third of the way in.`,
+      `All connected again after ${s.reconnectedMs} ms; every client held every message after ${s.caughtUpMs} ms (${s.stillMissing} missing, ${s.duplicated} duplicated).`,
+      `Replayed ${s.replayed} messages in all; ${s.notRecovered} channels not recovered. Redis: ${s.redisCpuMs} ms of CPU over the storm, ${f(s.redisRssMb)} MiB RSS.`,
+      "",
+    );
+  }
+
   lines.push("## Targets", "");
   const at25 = stepAt(topo, 25);
   const raw25 = stepAt(raw, 25);
@@ -203,7 +248,12 @@ function markdown(r: BenchResults): string {
   return lines.join("\n");
 }
 
-const COLORS: Record<string, string> = { "raw-ws": "#1f77b4", "socket.io": "#ff7f0e", topology: "#2ca02c" };
+const COLORS: Record<string, string> = {
+  "raw-ws": "#1f77b4",
+  "socket.io": "#ff7f0e",
+  topology: "#2ca02c",
+  "topology+history": "#d62728",
+};
 
 function svg(r: BenchResults): string {
   const W = 420;
