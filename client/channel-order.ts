@@ -65,6 +65,12 @@ export class ChannelOrder {
   receive(position: Position, deliver: () => void): void {
     const channel = this.channels.get(position.channel) ?? this.adopt(position);
     const { epoch, offset } = position;
+    // The common case, on every live message: the next one, nothing waiting, no sync.
+    if (offset === (channel.offset ?? NaN) + 1 && epoch === channel.epoch && !channel.syncing && channel.waiting.size === 0) {
+      channel.offset = offset;
+      deliver();
+      return;
+    }
     if (channel.epoch !== null && epoch !== channel.epoch) {
       if (channel.syncing) return this.hold(channel, position, deliver);
       // The history this client followed is gone (Redis lost it, or it expired): say so, then follow the new

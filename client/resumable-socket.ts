@@ -31,6 +31,8 @@ export interface ResumableSocket extends Socket<ServerToClientEvents, ClientToSe
 export type ConnectOptions = Partial<ManagerOptions & SocketOptions> & {
   /** How long to wait for `sync`'s answer before trying again on the next connection. @default 10000 */
   syncTimeoutMs?: number;
+  /** How long to wait before asking again when the server refused a `sync` (busy, or Redis down). @default 2000 */
+  syncRetryMs?: number;
 };
 
 /** socket.io-client's private dispatch of a received event: the one place to see every event before handlers. */
@@ -40,7 +42,7 @@ interface SocketInternals {
 
 /** Connects like `io(url, options)`, and resumes (see the file's comment). */
 export function connect(url: string, options: ConnectOptions = {}): ResumableSocket {
-  const { syncTimeoutMs = 10_000, ...ioOptions } = options;
+  const { syncTimeoutMs = 10_000, syncRetryMs: retryMs = 2_000, ...ioOptions } = options;
   const socket = io(url, ioOptions) as ResumableSocket;
   const listeners: Array<(report: RecoveryReport) => void> = [];
   const report = (r: RecoveryReport) => listeners.forEach((listener) => listener(r));
@@ -77,7 +79,11 @@ export function connect(url: string, options: ConnectOptions = {}): ResumableSoc
         (result: SyncResult) => {
           const answers = result.ok ? result.channels : {};
           for (const channel of Object.keys(wanted)) order.synced(channel, answers[channel]);
-          if (!result.ok) return;
+          if (!result.ok) {
+            // Refused for now (one sync at a time, a few per minute; Redis down): ask again in a moment.
+            setTimeout(() => socket.connected && sync(Object.keys(wanted), isResume), retryMs).unref?.();
+            return;
+          }
           const hadPositions = Object.values(wanted).some((p) => p !== null);
           const recovered = Object.values(answers).every((a) => a.recovered);
           // The first connection has nothing to recover; after that, say how it went (and always a loss).
@@ -94,7 +100,8 @@ export function connect(url: string, options: ConnectOptions = {}): ResumableSoc
   internals.emitEvent = (args: unknown[]) => {
     const position = args.length > 0 ? positionOf(args[args.length - 1]) : undefined;
     if (!position) return dispatch(args);
-    const stripped = args.slice(0, -1);
+    // Events that arrived before "connect" were frozen by socket.io-client (its receive buffer): copy those.
+    const stripped = Object.isFrozen(args) ? args.slice(0, -1) : (args.pop(), args);
     order.receive(position, () => dispatch(stripped));
   };
 

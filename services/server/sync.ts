@@ -1,5 +1,6 @@
 import { decode } from "notepack.io";
 import type { History } from "../shared/history.js";
+import { TokenBucket } from "../shared/token-bucket.js";
 import type { Logger } from "../shared/logger.js";
 import { roomNameError } from "../shared/names.js";
 import { ALL_CHANNEL, type ChannelSync, type SyncRequest, type SyncResult } from "../shared/position.js";
@@ -18,21 +19,35 @@ type Wanted = { epoch: string | null; offset: number } | null;
  */
 export function registerSync(io: AppServer, history: History, maxRoomsPerSocket: number, log: Logger): void {
   io.on("connection", (socket) => {
+    // A sync can replay a whole history (HISTORY_SIZE messages per channel): one at a time, and few of them, so
+    // that asking again and again cannot turn one connection into a firehose. A client syncs once per
+    // connection, and again only when it sees a gap.
+    let running = false;
+    const allowance = new TokenBucket(SYNCS_PER_SECOND, SYNC_BURST);
     socket.on("sync", (request: unknown, ack: unknown) => {
       if (typeof ack !== "function") return log.debug("ignore sync without ack", { sid: socket.id });
       const answer = ack as (result: SyncResult) => void;
       const wanted = parseSyncRequest(request, maxRoomsPerSocket + 1);
       if (typeof wanted === "string") return answer({ ok: false, error: wanted });
-      syncChannels(socket, history, wanted, maxRoomsPerSocket).then(
-        (channels) => answer({ ok: true, channels }),
-        (err: unknown) => {
-          log.warn("sync failed", { err, sid: socket.id });
-          answer({ ok: false, error: "history unavailable, try again" });
-        },
-      );
+      if (running) return answer({ ok: false, error: "a sync is already running" });
+      if (!allowance.take()) return answer({ ok: false, error: "too many syncs, try again later" });
+      running = true;
+      syncChannels(socket, history, wanted, maxRoomsPerSocket)
+        .then(
+          (channels) => answer({ ok: true, channels }),
+          (err: unknown) => {
+            log.warn("sync failed", { err, sid: socket.id });
+            answer({ ok: false, error: "history unavailable, try again" });
+          },
+        )
+        .finally(() => (running = false));
     });
   });
 }
+
+/** Syncs a socket may start: sustained per second, and at once. */
+export const SYNCS_PER_SECOND = 0.5;
+export const SYNC_BURST = 3;
 
 async function syncChannels(
   socket: AppSocket,

@@ -84,7 +84,7 @@ describe(
       assert.match(anonymous, /NOAUTH/);
     });
 
-    test("delivery: a replica killed, then a rolling restart of every replica, lose nothing", async (t) => {
+    test("delivery: a replica killed, a rolling restart, scaling up and down: nothing lost", async (t) => {
       const stream = new NumberedStream(target!.broadcaster, target!.token);
       try {
         // Through nginx, both transports: they all reach one replica (the gateway's address), and move to the
@@ -102,6 +102,15 @@ describe(
         });
         await stream.survive(t, "compose: rolling restart", async () => {
           for (const id of ids) docker("restart", "--time", "20", id);
+        });
+        // Scaling as the README says: the replica count, then an nginx restart so that it resolves them again.
+        await stream.survive(t, "compose: scale up", async () => {
+          compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length + 1}`);
+          compose("restart", "nginx");
+        });
+        await stream.survive(t, "compose: scale down", async () => {
+          compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length}`);
+          compose("restart", "nginx");
         });
       } finally {
         await stream.stop();

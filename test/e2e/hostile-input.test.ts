@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { createClient as createRedis } from "redis";
 import WebSocket from "ws";
 import type { Identity, ServersResult } from "../../services/shared/events.js";
+import type { SyncResult } from "../../services/shared/position.js";
 import { pollUntil } from "../../scripts/processes.js";
 import { PACKETS_PER_EVENT } from "../../services/server/rate-limit.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
@@ -259,6 +260,25 @@ describe("hostile input", () => {
     const allowed = PACKETS_PER_EVENT * (BURST + RATE);
     assert.ok(answered > 0 && answered <= allowed, `${answered} CONNECT_ERRORs answered, allowed ${allowed}`);
     assert.equal(await logged(/closing a connection: too many packets.*127\.53\.0\.1/), 1);
+  });
+
+  test("`sync` asked again and again cannot turn one connection into a replay firehose", async () => {
+    const { socket } = await connectClient(stack.url, { transport: "websocket", localAddress: at(55) });
+    try {
+      // The whole history of everyone's channel, from its start, ten times at once.
+      const asks = await times(10, () =>
+        request<SyncResult>(socket, "sync", { channels: { "*": { epoch: null, offset: 0 } } }),
+      );
+      const served = asks.filter((a) => a.ok);
+      const refused = asks.filter((a): a is { ok: false; error: string } => !a.ok);
+      assert.equal(served.length, 1, JSON.stringify(asks));
+      assert.ok(
+        refused.every((a) => /already running|too many syncs/.test(a.error)),
+        JSON.stringify(refused),
+      );
+    } finally {
+      socket.disconnect();
+    }
   });
 
   test("handshake floods from one address get 429 at nginx; sessions in progress are not limited", async () => {
