@@ -66,7 +66,12 @@ export class ChannelOrder {
     const channel = this.channels.get(position.channel) ?? this.adopt(position);
     const { epoch, offset } = position;
     // The common case, on every live message: the next one, nothing waiting, no sync.
-    if (offset === (channel.offset ?? NaN) + 1 && epoch === channel.epoch && !channel.syncing && channel.waiting.size === 0) {
+    if (
+      offset === (channel.offset ?? NaN) + 1 &&
+      epoch === channel.epoch &&
+      !channel.syncing &&
+      channel.waiting.size === 0
+    ) {
       channel.offset = offset;
       deliver();
       return;
