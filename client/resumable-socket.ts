@@ -96,6 +96,8 @@ export function connect(url: string, options: ConnectOptions = {}): ResumableSoc
   };
 
   const internals = socket as unknown as SocketInternals;
+  // Checked by every test that resumes; a socket.io-client that renamed it must fail loudly, not silently stop ordering.
+  if (typeof internals.emitEvent !== "function") throw new Error("socket.io-client has no emitEvent(): see client/");
   const dispatch = internals.emitEvent.bind(socket);
   internals.emitEvent = (args: unknown[]) => {
     const position = args.length > 0 ? positionOf(args[args.length - 1]) : undefined;

@@ -52,8 +52,12 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
       reply(socket, log, "join", ack, async (): Promise<JoinResult> => {
         const error = joinRoom(socket, room, maxRoomsPerSocket);
         if (error) return fail(error);
-        // Read after joining: everything published after this position reaches the socket live.
-        const position = await delivery.position(roomKey(room as string));
+        // Read after joining: everything published after this position reaches the socket live. Without it
+        // (Redis unreachable just now) the join still stands; the client follows the room from its first message.
+        const position = await delivery.position(roomKey(room as string)).catch((err: unknown) => {
+          log.warn("join without a position: history unavailable", { err, sid: socket.id });
+          return undefined;
+        });
         return position ? { ok: true, position } : OK;
       });
     });
