@@ -10,6 +10,7 @@ import type {
   SocketData,
 } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
+import { withTimeout } from "../shared/signals.js";
 import { chatTextError, roomKey, roomNameError } from "../shared/names.js";
 import { mayJoin } from "./auth.js";
 import type { Delivery } from "./delivery.js";
@@ -26,6 +27,8 @@ export interface HandlerContext {
   maxRoomsPerSocket: number;
   /** Where room messages are published (kept for clients that resume, with Redis). */
   delivery: Delivery;
+  /** The longest a cluster-wide request (`servers`) may take, whatever state Redis is in. */
+  requestsTimeoutMs: number;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface HandlerContext {
  * its ack (when there is one) and never throws.
  */
 export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
-  const { identity, log, maxRoomsPerSocket, delivery } = ctx;
+  const { identity, log, maxRoomsPerSocket, delivery, requestsTimeoutMs } = ctx;
 
   io.on("identify", (ack) => ack(identity));
 
@@ -89,9 +92,14 @@ export function registerHandlers(io: AppServer, ctx: HandlerContext): void {
     socket.on("servers", (ack: unknown) => {
       if (typeof ack !== "function") return log.debug("ignore servers without ack", { sid: socket.id });
       const answer = ack as (result: ServersResult) => void;
-      // Waits for every other server the adapter knows of; one that is alive but hung makes it fail after
-      // the adapter's requestsTimeout instead of hanging.
-      io.serverSideEmitWithAck("identify").then(
+      // Waits for every other server the adapter knows of; one that is alive but hung makes it fail after the
+      // adapter's requestsTimeout. Our own bound on top: while Redis is unreachable the adapter's request waits
+      // in node-redis's offline queue, before its timer starts, and never answered.
+      withTimeout(
+        io.serverSideEmitWithAck("identify"),
+        requestsTimeoutMs,
+        `timeout reached (${requestsTimeoutMs} ms)`,
+      ).then(
         (others) => answer({ ok: true, servers: [identity, ...others] }),
         (err: Error) => answer({ ok: false, error: `not every server answered: ${err.message}` }),
       );

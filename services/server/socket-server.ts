@@ -26,6 +26,8 @@ export interface SocketServerOptions {
   rateLimit?: RateLimitOptions;
   /** @default 50 */
   maxRoomsPerSocket?: number;
+  /** The bound on cluster-wide requests (`servers`), the adapter's requestsTimeout. @default 5000 */
+  redisRequestsTimeoutMs?: number;
   /** Handshake authentication; off when absent. */
   auth?: AuthOptions;
   /** WebSocket permessage-deflate. @default false (Socket.IO's default) */
@@ -84,6 +86,12 @@ export function createSocketServer({
   const maxRoomsPerSocket = options.maxRoomsPerSocket ?? DEFAULT_MAX_ROOMS_PER_SOCKET;
   const delivery = givenDelivery ?? liveDelivery(io);
   if (delivery.history) registerSync(io, delivery.history, maxRoomsPerSocket, log);
-  registerHandlers(io, { identity, log, maxRoomsPerSocket, delivery });
+  registerHandlers(io, {
+    identity,
+    log,
+    maxRoomsPerSocket,
+    delivery,
+    requestsTimeoutMs: options.redisRequestsTimeoutMs ?? 5_000,
+  });
   return io;
 }

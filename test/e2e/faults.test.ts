@@ -166,6 +166,14 @@ describe("faults on the local stack", () => {
       body: '{"event":"news"}',
     });
     assert.equal(refused.status, 503, "the API must refuse, not accept and drop");
+    // A cluster-wide request answers within REDIS_REQUESTS_TIMEOUT_MS (1 s here), with an error, instead of
+    // waiting for Redis (it never answered while Redis was unreachable).
+    const asked = Date.now();
+    const servers = await request<ServersResult>(clients[0]!.socket, "servers");
+    const answeredMs = Date.now() - asked;
+    assert.equal(servers.ok, false, JSON.stringify(servers));
+    assert.match((servers as { error: string }).error, /not every server answered: timeout reached/);
+    assert.ok(answeredMs < 1_000 + 1_000, `answered after ${answeredMs} ms, the bound is 1000 ms`);
     // The outage itself: Redis stays down for a few seconds, long enough for every client's backoff to grow.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const restarted = Date.now();
