@@ -26,6 +26,8 @@ export interface NginxConfigOptions {
   pingTimeoutMs?: number;
   /** The servers' MAX_HTTP_BUFFER_SIZE. @default 1000000 */
   maxHttpBufferSize?: number;
+  /** Said by nginx's own `/healthz`. @default "nginx" */
+  instance?: string;
   /** New Engine.IO sessions per second per client address, sustained. @default 20 */
   handshakeRate?: number;
   /** New sessions one address may open at once (a NAT's users reconnecting together). @default 200 */
@@ -48,6 +50,7 @@ export function renderNginxConfig(options: NginxConfigOptions, template = readFi
     NGINX_UPSTREAM_SERVERS: options.upstreams.map((address) => `    server ${address} max_fails=0;`).join("\n"),
     NGINX_PROXY_TIMEOUT: `${proxyTimeoutSeconds(options.pingIntervalMs ?? 25_000, options.pingTimeoutMs ?? 20_000)}s`,
     NGINX_CLIENT_MAX_BODY_SIZE: `${Math.ceil((options.maxHttpBufferSize ?? 1_000_000) / 1024) + 64}k`,
+    NGINX_INSTANCE: options.instance ?? "nginx",
     NGINX_HANDSHAKE_RATE: String(options.handshakeRate ?? DEFAULT_HANDSHAKE_RATE),
     NGINX_HANDSHAKE_BURST: String(options.handshakeBurst ?? DEFAULT_HANDSHAKE_BURST),
   };

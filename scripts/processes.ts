@@ -47,7 +47,25 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Starts a child whose stdout and stderr go to `logFile`. */
+/**
+ * Where Linux's `setpriv` is, if anywhere: it starts a command with a "parent death signal", so that the kernel
+ * sends it SIGTERM when this process dies, however it dies (SIGKILL included). Elsewhere (macOS) children
+ * outlive a parent that is killed outright.
+ * @see https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((path) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * Starts a child whose stdout and stderr go to `logFile`. It gets SIGTERM when this process dies (where `setpriv`
+ * exists): a closed terminal, or a harness killed outright, leaves nothing running.
+ */
 export function startProcess(
   name: string,
   command: string,
@@ -57,8 +75,9 @@ export function startProcess(
 ): ManagedProcess {
   const log = createWriteStream(logFile, { flags: "a" });
   // detached: its own process group, so a Ctrl+C meant for the stack does not reach every child at once
-  // and the stack can stop them in order.
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  // and the stack can stop them in order. setpriv execs the command: the pid is the command's.
+  const [file, argv] = SETPRIV ? [SETPRIV, ["--pdeathsig", "TERM", "--", command, ...args]] : [command, args];
+  const child = spawn(file, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   running.add(child);
@@ -118,19 +137,24 @@ export async function httpOk(url: string): Promise<boolean> {
   return res.status === 200;
 }
 
-/** Sends PING over a raw TCP connection; true on +PONG (also when Redis requires no auth). */
-export function redisPing(port: number, host = "127.0.0.1", password?: string): Promise<boolean> {
+/**
+ * The pid of the Redis server on `port` (`INFO server`), authenticating with `password`; undefined when none
+ * answers. For a probe that must know the server answering is the one it started.
+ */
+export function redisPid(port: number, host = "127.0.0.1", password?: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const socket = connect(port, host);
+    let text = "";
     socket.setTimeout(1_000, () => socket.destroy());
-    socket.once("error", () => resolve(false));
-    socket.once("close", () => resolve(false));
-    socket.once("connect", () => socket.write(`${password ? `AUTH ${password}\r\n` : ""}PING\r\n`));
+    socket.once("error", () => resolve(undefined));
+    socket.once("close", () => resolve(undefined));
+    socket.once("connect", () => socket.write(`${password ? `AUTH ${password}\r\n` : ""}INFO server\r\n`));
     socket.on("data", (chunk) => {
-      if (chunk.toString().includes("+PONG")) {
-        resolve(true);
-        socket.destroy();
-      }
+      text += chunk.toString();
+      const match = /process_id:(\d+)/.exec(text);
+      if (!match) return;
+      resolve(Number(match[1]));
+      socket.destroy();
     });
   });
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run stack`: starts the local stack, prints one JSON line on stdout when it is healthy, and stops
- * everything on SIGINT/SIGTERM (exit 0). Logs go to files; their folder is in the JSON line.
+ * everything on SIGINT, SIGTERM or SIGHUP (exit 0); a failed start exits 1 naming the service and its log.
+ * Logs go to files; their folder is in the JSON line.
  *
  *   npm run stack -- --replicas 3 --workers 2 --port 8080
  *   STACK_REPLICAS=3 STACK_WORKERS=2 STACK_PORT=8080 npm run stack
@@ -69,3 +70,6 @@ const shutdown = (signal: NodeJS.Signals) => {
 };
 process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
+// The terminal closed. (Killed outright, this process cannot stop anything: its children then get SIGTERM from
+// the kernel, see startProcess.)
+process.on("SIGHUP", shutdown);

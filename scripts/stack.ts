@@ -11,10 +11,9 @@ import { renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-
 import {
   findBinary,
   freePort,
-  httpOk,
   pollUntil,
   redisArgs,
-  redisPing,
+  redisPid,
   startProcess,
   stopProcess,
   type ManagedProcess,
@@ -139,7 +138,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // Persistent (append-only file), so that the history survives a restart of Redis, as in Compose.
       args: redisArgs(redisPort, redisPassword, redisDir),
       env: {},
-      ready: (proc) => pollUntil("redis", () => redisPing(redisPort, "127.0.0.1", redisPassword), { timeoutMs, proc }),
+      // Every probe checks that the process answering is the one just started, not another on that port.
+      ready: (proc) =>
+        pollUntil("redis", async () => (await redisPid(redisPort, "127.0.0.1", redisPassword)) === proc.child.pid, {
+          timeoutMs,
+          proc,
+        }),
     });
     await launch("redis");
 
@@ -163,7 +167,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...options.serverEnv,
         },
         ready: (proc) =>
-          pollUntil(`${proc.name} /readyz`, () => httpOk(`http://127.0.0.1:${port}/readyz`), { timeoutMs, proc }),
+          pollUntil(
+            `${proc.name} /readyz`,
+            async () => (await json(`http://127.0.0.1:${port}/readyz`))?.primaryPid === proc.child.pid,
+            { timeoutMs, proc },
+          ),
       }),
     );
     await Promise.all(replicaPorts.map((_, i) => launch(`replica-${i + 1}`)));
@@ -183,11 +191,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         LOG_LEVEL: logLevel,
         ...options.broadcasterEnv,
       },
-      ready: (proc) => pollUntil("broadcaster", () => broadcasterReady(broadcasterUrl), { timeoutMs, proc }),
+      ready: (proc) =>
+        pollUntil(
+          "broadcaster",
+          async () => {
+            const health = await json(`${broadcasterUrl}/healthz`);
+            return health?.pid === proc.child.pid && health?.redis === "ready";
+          },
+          { timeoutMs, proc },
+        ),
     });
     await launch("broadcaster");
 
     const nginxDir = join(logDir, "nginx");
+    const nginxInstance = `stack-${randomBytes(6).toString("hex")}`;
     mkdirSync(nginxDir, { recursive: true });
     writeFileSync(
       join(nginxDir, "socketio.conf"),
@@ -198,6 +215,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         pingIntervalMs: Number(options.serverEnv?.PING_INTERVAL_MS ?? 25_000),
         pingTimeoutMs: Number(options.serverEnv?.PING_TIMEOUT_MS ?? 20_000),
         maxHttpBufferSize: Number(options.serverEnv?.MAX_HTTP_BUFFER_SIZE ?? 1_000_000),
+        instance: nginxInstance,
         ...(options.handshakeRate ? { handshakeRate: options.handshakeRate } : {}),
         ...(options.handshakeBurst !== undefined ? { handshakeBurst: options.handshakeBurst } : {}),
       }),
@@ -214,7 +232,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       command: nginxBin,
       args: ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-g", "daemon off;"],
       env: {},
-      ready: (proc) => pollUntil("nginx", () => httpOk(`${url}/healthz`), { timeoutMs, proc }),
+      ready: (proc) =>
+        pollUntil("nginx", async () => (await json(`${url}/healthz`))?.instance === nginxInstance, { timeoutMs, proc }),
     });
     await launch("nginx");
 
@@ -266,8 +285,12 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function broadcasterReady(url: string): Promise<boolean> {
-  const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-  const body = (await res.json()) as { redis?: string };
-  return res.ok && body.redis === "ready";
+/** GET `url` as JSON; 200 only, else undefined. */
+async function json(url: string): Promise<Record<string, unknown> | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  if (res.status !== 200) {
+    await res.arrayBuffer();
+    return undefined;
+  }
+  return (await res.json()) as Record<string, unknown>;
 }

@@ -21,7 +21,7 @@ export interface BroadcastApiDeps {
 }
 
 /**
- * - `GET /healthz`: alive, and whether Redis is connected.
+ * - `GET /healthz`: alive, whether Redis is connected, and its pid (the stack checks it is the one it started).
  * - `POST /broadcast` `{ event, data?, room? }` with `Authorization: Bearer <token>`:
  *   202 `{ ok: true, position }` once Redis accepted it and kept it in the history; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 429 over the
  *   per-address rate limit, 503 Redis down.
@@ -39,7 +39,7 @@ export function createBroadcastApi({
   app.disable("x-powered-by");
 
   app.get("/healthz", (_req, res) => {
-    res.json({ ok: true, redis: redisReady() ? "ready" : "unavailable" });
+    res.json({ ok: true, redis: redisReady() ? "ready" : "unavailable", pid: process.pid });
   });
 
   app.post(

@@ -25,7 +25,8 @@ export interface HttpAppDeps {
 /**
  * The HTTP side of a worker. Socket.IO answers `/socket.io/` before express sees the request.
  * - `GET /healthz`: the process is alive (200 always).
- * - `GET /readyz`: 200 when the adapter is connected and the process is not draining, 503 otherwise.
+ * - `GET /readyz`: 200 when the adapter is connected and the process is not draining, 503 otherwise; with the
+ *   identity and the primary's pid.
  * - `GET /`: the demo page.
  */
 export function createHttpApp({ identity, log, readiness, parser = "default" }: HttpAppDeps): Express {
@@ -39,7 +40,9 @@ export function createHttpApp({ identity, log, readiness, parser = "default" }: 
 
   app.get("/readyz", (_req, res) => {
     const state = readiness();
-    res.status(state.ready ? 200 : 503).json({ ...state, ...identity });
+    // primaryPid: the replica's primary, so that whoever started it can tell it answers, not another server
+    // on that port.
+    res.status(state.ready ? 200 : 503).json({ ...state, ...identity, primaryPid: process.ppid });
   });
 
   // The client library, compiled from client/, for the demo page (and any page of yours).

@@ -7,7 +7,7 @@ import {
   freePort,
   pollUntil,
   redisArgs,
-  redisPing,
+  redisPid,
   startProcess,
   stopProcess,
   type ManagedProcess,
@@ -26,7 +26,10 @@ export async function startRedis({ password }: { password?: string } = {}): Prom
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "test-redis-"));
   const proc = startProcess("redis", bin, redisArgs(port, password), {}, join(dir, "redis.log"));
-  await pollUntil("redis", () => redisPing(port, "127.0.0.1", password), { proc, timeoutMs: 10_000 });
+  await pollUntil("redis", async () => (await redisPid(port, "127.0.0.1", password)) === proc.child.pid, {
+    proc,
+    timeoutMs: 10_000,
+  });
   const auth = password ? `:${password}@` : "";
   return { url: `redis://${auth}127.0.0.1:${port}`, port, proc, stop: async () => void (await stopProcess(proc)) };
 }

@@ -122,9 +122,9 @@ describe("broadcaster", () => {
     }
   });
 
-  test("GET /healthz reports Redis", async () => {
+  test("GET /healthz reports Redis, and the pid that answers", async () => {
     const res = await fetch(`${broadcaster.url}/healthz`);
-    assert.deepEqual(await res.json(), { ok: true, redis: "ready" });
+    assert.deepEqual(await res.json(), { ok: true, redis: "ready", pid: broadcaster.proc.child.pid });
   });
 
   test("without a token the API stays off, says so, and the process still serves /healthz", async () => {
