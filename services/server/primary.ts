@@ -69,15 +69,17 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     }, delayMs).unref();
   });
 
-  for (let i = 0; i < config.workers; i++) fork();
-
   httpServer.on("error", (err) => {
     log.error("cannot listen", { err, port: config.port });
     process.exit(1);
   });
   // A reconnection storm is thousands of SYNs at once; Node's default backlog (511) overflows and the
   // kernel drops SYNs, which clients only retry after 1, 3, 7... seconds. The kernel caps it at somaxconn.
+  // Workers are forked once the port is ours: a port in use then ends the replica with one clear line, instead of
+  // workers dying of EPIPE on an IPC channel whose primary already left. No connection is handled before the
+  // forks, which are synchronous, in this same callback.
   httpServer.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
+    for (let i = 0; i < config.workers; i++) fork();
     const address = httpServer.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     log.info("listening", {
