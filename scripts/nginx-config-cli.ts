@@ -17,6 +17,7 @@ import { EnvReader } from "../services/shared/config.js";
 import {
   DEFAULT_HANDSHAKE_BURST,
   DEFAULT_HANDSHAKE_RATE,
+  hardNofileLimit,
   NGINX_BALANCE_METHODS,
   renderMainConfig,
   renderNginxConfig,
@@ -50,13 +51,21 @@ try {
   process.exit(78);
 }
 const config = renderNginxConfig(options);
+const nofile = hardNofileLimit();
 if (values["out-dir"]) {
   // Compose: the main nginx.conf (nginx runs with -c on it) and the site config it includes.
   const dir = values["out-dir"];
   writeFileSync(join(dir, "socketio.conf"), config);
   writeFileSync(
     join(dir, "nginx.conf"),
-    renderMainConfig({ siteConfigPath: join(MOUNT_PATH, "socketio.conf"), workerConnections, user: "nginx" }),
+    renderMainConfig({
+      siteConfigPath: join(MOUNT_PATH, "socketio.conf"),
+      workerConnections,
+      user: "nginx",
+      // This container runs under the daemon's default limits, as nginx's does: ask nginx for no more
+      // descriptors than that hard limit allows (more logged an [alert] at every start).
+      ...(nofile === undefined ? {} : { maxNofile: nofile }),
+    }),
   );
   process.stderr.write(`nginx config written to ${dir} (upstreams: ${upstreams.join(", ")})\n`);
 } else {

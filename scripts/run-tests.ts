@@ -7,12 +7,15 @@
  *   npm test -- unit e2e       # only those folders
  */
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TEST_TIMEOUT_MS } from "./processes.js";
+import { findTests } from "./test-files.js";
 
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
+/** The sources: a compiled test whose .ts file was deleted or renamed must not run from a stale dist/. */
+const SOURCE_ROOT = fileURLToPath(new URL("../../test/", import.meta.url));
 const SUITES = ["unit", "integration", "e2e", "browser"];
 
 const requested = process.argv.slice(2);
@@ -22,7 +25,9 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const files = (requested.length > 0 ? requested : SUITES).flatMap((suite) => findTests(join(TEST_ROOT, suite)));
+const files = (requested.length > 0 ? requested : SUITES).flatMap((suite) =>
+  findTests(join(TEST_ROOT, suite), TEST_ROOT, SOURCE_ROOT),
+);
 if (files.length === 0) {
   console.error("no test files found: run `npm run build` first");
   process.exit(2);
@@ -37,21 +42,3 @@ const child = spawn(
   },
 );
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-
-function findTests(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries
-    .flatMap((entry) =>
-      entry.isDirectory()
-        ? findTests(join(dir, entry.name))
-        : entry.name.endsWith(".test.js")
-          ? [join(dir, entry.name)]
-          : [],
-    )
-    .sort();
-}

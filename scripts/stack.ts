@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
+import { hardNofileLimit, renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
 import {
   findBinary,
   freePort,
@@ -205,6 +205,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const nginxDir = join(logDir, "nginx");
     const nginxInstance = `stack-${randomBytes(6).toString("hex")}`;
+    const nofile = hardNofileLimit();
     mkdirSync(nginxDir, { recursive: true });
     writeFileSync(
       join(nginxDir, "socketio.conf"),
@@ -226,6 +227,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         siteConfigPath: join(nginxDir, "socketio.conf"),
         workerProcesses: options.nginxWorkers ?? 2,
         dir: nginxDir,
+        // nginx inherits this process's limits: raise its descriptors as far as they go, and no further.
+        ...(nofile === undefined ? { raiseNofile: false } : { maxNofile: nofile }),
       }),
     );
     define("nginx", {

@@ -4,6 +4,8 @@
  * the first three octets, can tell them apart.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { closeAll, connectClient } from "../helpers/clients.js";
@@ -44,6 +46,11 @@ describe("local stack: nginx -> 2 replicas x 2 workers -> Redis, with the broadc
     const again = await times(6, () => connectClient(stack.url, { transport: "websocket", localAddress: "127.1.0.1" }));
     closeAll(again.map((c) => c.socket));
     assert.deepEqual(new Set(again.map((c) => c.hello.replica)), new Set([first.hello.replica]));
+  });
+
+  test("nginx starts without alerts (its descriptor limit stays within the hard limit it runs under)", () => {
+    const log = readFileSync(join(stack.logDir, "nginx", "error.log"), "utf8");
+    assert.doesNotMatch(log, /\[(alert|emerg|crit)\]/);
   });
 
   test("stop() leaves no process behind", async () => {

@@ -79,4 +79,6 @@ test("the main config lifts nginx's 1024 connections per worker, with descriptor
   assert.match(stack, /pid \/tmp\/s\/nginx\.pid;/);
   assert.match(stack, /proxy_temp_path \/tmp\/s\/proxy;/);
   assert.doesNotMatch(stack, /worker_rlimit_nofile|^user /m);
+  // Never past the hard limit nginx runs under (a worker that switched user cannot exceed it: an [alert]).
+  assert.match(renderMainConfig({ siteConfigPath: "/x", maxNofile: 20_000 }), /worker_rlimit_nofile 20000;/);
 });
