@@ -7,6 +7,8 @@
  *   npm test -- unit e2e       # only those folders
  */
 import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,11 +36,19 @@ if (files.length === 0) {
 }
 console.error(`running ${files.length} test file(s): ${files.map((f) => relative(TEST_ROOT, f)).join(", ")}`);
 
+// Every temporary folder of this run (stack logs, Redis data, browser profiles) goes under one folder, through
+// TMPDIR: removed when the run passes, kept (and named) when it fails. Readable by all, as nginx's workers run
+// as another user and must reach the temp folders of the stack's nginx below it.
+const runDir = mkdtempSync(join(tmpdir(), "socketio-test-run-"));
+chmodSync(runDir, 0o755);
 const child = spawn(
   process.execPath,
   ["--test", "--test-concurrency=1", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-reporter=spec", ...files],
-  {
-    stdio: "inherit",
-  },
+  { stdio: "inherit", env: { ...process.env, TMPDIR: runDir } },
 );
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on("exit", (code, signal) => {
+  const failed = code !== 0 || signal !== null;
+  if (failed) console.error(`logs of this run kept in ${runDir}`);
+  else rmSync(runDir, { recursive: true, force: true });
+  process.exit(code ?? 1);
+});
