@@ -105,28 +105,60 @@ describe(
         await stream.survive(t, "compose: rolling restart", async () => {
           for (const id of ids) docker("restart", "--time", "20", id);
         });
-        // Scaling as the README says: the replica count, then an nginx restart so that it resolves them again.
+        // Scaling as the README says: the replica count without recreating anything, then an nginx reload, so
+        // that it resolves `replica` again while its connections stay open.
+        const nginxStarted = () => docker("inspect", "-f", "{{.State.StartedAt}}", compose("ps", "-q", "nginx"));
+        const before = { nginx: nginxStarted(), disconnects: stream.clients.map((c) => c.disconnects) };
         await stream.survive(t, "compose: scale up", async () => {
           compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length + 1}`);
-          compose("restart", "nginx");
+          compose("exec", "-T", "nginx", "nginx", "-s", "reload");
         });
+        const running = compose("ps", "-q", "replica").split("\n").filter(Boolean);
+        assert.deepEqual(
+          ids.filter((id) => !running.includes(id)),
+          [],
+          "scaling up recreated a running replica",
+        );
+        assert.equal(running.length, ids.length + 1);
+        assert.equal(nginxStarted(), before.nginx, "nginx was restarted, not reloaded");
+        // WebSocket connections stay open through the reload. A long-polling client sends a new request every
+        // time, and with one more replica ip_hash may send it elsewhere: it reconnects once and resumes.
+        stream.clients.forEach((c, i) => {
+          const extra = c.disconnects - before.disconnects[i]!;
+          if (c.label.startsWith("websocket")) assert.equal(extra, 0, `${c.label} was disconnected by scaling up`);
+          else assert.ok(extra <= 1, `${c.label} was disconnected ${extra} times by scaling up`);
+        });
+        const added = running.find((id) => !ids.includes(id))!;
+        // Who is where before scaling down: only the clients of the removed replica may be disconnected (and
+        // long-polling ones that ip_hash sends elsewhere, as above).
+        const kept = [];
+        for (const client of stream.clients.filter((c) => c.label.startsWith("websocket"))) {
+          const { replica } = await client.socket.emitWithAck("whoami");
+          if (!added.startsWith(replica)) kept.push({ client, disconnects: client.disconnects });
+        }
         await stream.survive(t, "compose: scale down", async () => {
           compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length}`);
-          compose("restart", "nginx");
+          compose("exec", "-T", "nginx", "nginx", "-s", "reload");
         });
+        const left = compose("ps", "-q", "replica").split("\n").filter(Boolean);
+        assert.ok(!left.includes(added), "scaling down removed an original replica, not the added one");
+        assert.deepEqual([...left].sort(), [...ids].sort());
+        for (const { client, disconnects } of kept) {
+          assert.equal(client.disconnects, disconnects, `${client.label}, on a kept replica, was disconnected`);
+        }
       } finally {
         await stream.stop();
         stream.closeAll();
       }
     });
 
-    test("scaling: a new replica serves once nginx restarts; stopped replicas drain and exit 0 within the grace period", () => {
+    test("scaling: a new replica serves once nginx reloads; stopped replicas drain and exit 0 within the grace period", () => {
       const original = compose("ps", "-q", "replica").split("\n").filter(Boolean);
       assert.equal(original.length, target!.replicaUrls.length);
-      // What the README tells users: scale, then restart nginx so it resolves `replica` again.
+      // What the README tells users: scale without recreating, then reload nginx so it resolves `replica` again.
       const replicas = String(original.length + 1);
       compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${replicas}`);
-      compose("restart", "nginx");
+      compose("exec", "-T", "nginx", "nginx", "-s", "reload");
       compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${replicas}`);
       const added = compose("ps", "-q", "replica")
         .split("\n")

@@ -19,6 +19,8 @@ export interface Counted {
   all: number[];
   room: number[];
   reports: RecoveryReport[];
+  /** Times the connection was lost or closed (a reconnection follows). */
+  disconnects: number;
 }
 
 export class NumberedStream {
@@ -36,7 +38,8 @@ export class NumberedStream {
   /** Connects a client of the client library, joins the room, and counts what it receives. */
   async addClient(url: string, label: string, options: ConnectOptions = {}): Promise<Counted> {
     const socket = connect(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 500, ...options });
-    const client: Counted = { socket, label, all: [], room: [], reports: [] };
+    const client: Counted = { socket, label, all: [], room: [], reports: [], disconnects: 0 };
+    socket.on("disconnect", () => client.disconnects++);
     const record = (list: number[]) => (n: number) => {
       list.push(n);
       for (const waiter of this.waiters) waiter();
