@@ -100,6 +100,8 @@ export interface MainConfigOptions {
    * user cannot go past it, and asking for more logs `[alert] setrlimit(RLIMIT_NOFILE) failed` at every start.
    */
   maxNofile?: number;
+  /** How long a graceful stop waits for open connections before closing them. @default 5 s */
+  shutdownTimeoutSeconds?: number;
 }
 
 /**
@@ -115,6 +117,7 @@ export function renderMainConfig({
   user,
   raiseNofile = true,
   maxNofile = Infinity,
+  shutdownTimeoutSeconds = 5,
 }: MainConfigOptions): string {
   const temp = dir ?? tempDir;
   const paths = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
@@ -127,6 +130,9 @@ export function renderMainConfig({
 ${user ? `user ${user};\n` : ""}worker_processes ${workerProcesses};
 ${nofile}pid ${dir ? `${dir}/nginx.pid` : "/var/run/nginx.pid"};
 error_log ${dir ? `${dir}/error.log` : "stderr"} warn;
+# A graceful stop (SIGQUIT: docker compose stop) waits for open connections, and a WebSocket never ends by
+# itself: past this, nginx closes them and exits 0, within its stop_grace_period, instead of being killed (137).
+worker_shutdown_timeout ${shutdownTimeoutSeconds}s;
 events {
     worker_connections ${workerConnections};
 }

@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { closeAll, connectClient } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
-import { times } from "../helpers/wait.js";
+import { httpOk, pollUntil } from "../../scripts/processes.js";
+import { times, within } from "../helpers/wait.js";
 import { topologySuite } from "../e2e/topology-suite.js";
 
 interface ComposeTarget {
@@ -192,6 +193,40 @@ describe(
       compose("stop", "replica");
       assert.ok((Date.now() - started) / 1000 < 20);
       for (const id of ids) assert.equal(docker("inspect", "-f", "{{.State.ExitCode}}", id), "0");
+    });
+
+    test("`docker compose stop` with clients connected: every container exits 0, every client is let go", async () => {
+      // The replicas stopped by the test before, started again; nginx reloaded, as their addresses may change.
+      compose("up", "-d", "--no-recreate", "--wait", "replica");
+      compose("exec", "-T", "nginx", "nginx", "-s", "reload");
+      // The reload is asynchronous: ready once a handshake through nginx reaches a replica again.
+      await pollUntil(
+        "a handshake through the reloaded nginx",
+        () => httpOk(`${target!.url}/socket.io/?EIO=4&transport=polling`),
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      const clients = await times(4, (i) =>
+        connectClient(target!.url, { transport: i % 2 === 0 ? "websocket" : "polling" }),
+      );
+      const reasons = clients.map(
+        ({ socket }) => new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason))),
+      );
+      const started = Date.now();
+      compose("stop");
+      const seconds = (Date.now() - started) / 1000;
+      const ids = compose("ps", "-a", "-q").split("\n").filter(Boolean);
+      for (const id of ids) {
+        const [name, code] = docker("inspect", "-f", "{{.Name}} {{.State.ExitCode}}", id).split(" ");
+        assert.equal(code, "0", `${name} exited with ${code} (137: killed at the end of its grace period)`);
+      }
+      // nginx closed their connections itself (the clients are told at once, no timeout).
+      for (const reason of await within(Promise.all(reasons), 10_000, "every client disconnected")) {
+        assert.match(reason, /transport (close|error)/);
+      }
+      closeAll(clients.map((c) => c.socket));
+      assert.ok(seconds < 15, `stop took ${seconds} s`);
     });
   },
 );
