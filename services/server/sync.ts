@@ -2,7 +2,7 @@ import { decode } from "notepack.io";
 import type { History } from "../shared/history.js";
 import { TokenBucket } from "../shared/token-bucket.js";
 import type { Logger } from "../shared/logger.js";
-import { roomNameError } from "../shared/names.js";
+import { roomOfKey } from "../shared/names.js";
 import { ALL_CHANNEL, type ChannelSync, type SyncRequest, type SyncResult } from "../shared/position.js";
 import { joinRoom, type AppServer, type AppSocket } from "./handlers.js";
 
@@ -60,7 +60,7 @@ async function syncChannels(
   const refused = new Map<string, string>();
   for (const channel of wanted.keys()) {
     if (channel === ALL_CHANNEL) continue;
-    const error = joinRoom(socket, channel.slice("room:".length), maxRoomsPerSocket);
+    const error = joinRoom(socket, roomOfKey(channel), maxRoomsPerSocket);
     if (error) refused.set(channel, error);
   }
   const reads = await Promise.all(
@@ -110,8 +110,7 @@ export function parseSyncRequest(request: unknown, maxChannels: number): Map<str
   if (entries.length > maxChannels) return `at most ${maxChannels} channels`;
   const wanted = new Map<string, Wanted>();
   for (const [channel, position] of entries) {
-    const isRoom = channel.startsWith("room:") && roomNameError(channel.slice("room:".length)) === undefined;
-    if (channel !== ALL_CHANNEL && !isRoom) return `unknown channel "${channel.slice(0, 80)}"`;
+    if (channel !== ALL_CHANNEL && roomOfKey(channel) === undefined) return `unknown channel "${channel.slice(0, 80)}"`;
     if (position === null) {
       wanted.set(channel, null);
       continue;

@@ -25,6 +25,8 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "removeListener",
 ]);
 
+const ROOM_KEY_PREFIX = "room:";
+
 /**
  * The Socket.IO room that holds the members of a user-named room.
  *
@@ -33,7 +35,14 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
  * @see https://socket.io/docs/v4/rooms/#default-room
  */
 export function roomKey(room: string): string {
-  return `room:${room}`;
+  return `${ROOM_KEY_PREFIX}${room}`;
+}
+
+/** The user room a Socket.IO room key names (the inverse of {@link roomKey}), or undefined if it names none. */
+export function roomOfKey(key: string): string | undefined {
+  if (!key.startsWith(ROOM_KEY_PREFIX)) return undefined;
+  const room = key.slice(ROOM_KEY_PREFIX.length);
+  return roomNameError(room) === undefined ? room : undefined;
 }
 
 export function roomNameError(room: unknown): string | undefined {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chatTextError, eventNameError, RESERVED_EVENTS, roomKey, roomNameError } from "../../services/shared/names.js";
+import {
+  chatTextError,
+  eventNameError,
+  RESERVED_EVENTS,
+  roomKey,
+  roomNameError,
+  roomOfKey,
+} from "../../services/shared/names.js";
 
 test("room names: 1-64 characters of [A-Za-z0-9_:.-]", () => {
   for (const ok of ["a", "lobby", "team:42", "a.b-c_d", "x".repeat(64)]) assert.equal(roomNameError(ok), undefined, ok);
@@ -30,4 +37,10 @@ test("chat text: a non-empty string of at most 1000 characters", () => {
   assert.match(chatTextError("x".repeat(1001)) ?? "", /at most 1000/);
   assert.match(chatTextError("") ?? "", /empty/);
   assert.match(chatTextError({ text: "hi" }) ?? "", /string/);
+});
+
+test("roomOfKey undoes roomKey, and names no room for anything else", () => {
+  assert.equal(roomOfKey(roomKey("lobby")), "lobby");
+  for (const key of ["lobby", "room:", "room:bad name", "AbCdEfGhIjKlMnOpQrSt"])
+    assert.equal(roomOfKey(key), undefined, key);
 });
