@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { SETTINGS, type EnumValue } from "../services/shared/settings.js";
 
 export const TEMPLATE_PATH = fileURLToPath(new URL("../../nginx/socketio.conf.template", import.meta.url));
 
@@ -11,8 +12,8 @@ export const TEMPLATE_PATH = fileURLToPath(new URL("../../nginx/socketio.conf.te
 export const NGINX_BALANCE_METHODS = {
   ip_hash: "ip_hash",
   hash: "hash $remote_addr consistent",
-} as const;
-export type NginxBalance = keyof typeof NGINX_BALANCE_METHODS;
+} as const satisfies Record<EnumValue<"NGINX_BALANCE">, string>;
+export type NginxBalance = EnumValue<"NGINX_BALANCE">;
 
 export interface NginxConfigOptions {
   /** `listen` argument, e.g. "127.0.0.1:8080" or "8080". */
@@ -34,8 +35,12 @@ export interface NginxConfigOptions {
   handshakeBurst?: number;
 }
 
-export const DEFAULT_HANDSHAKE_RATE = 20;
-export const DEFAULT_HANDSHAKE_BURST = 200;
+export const DEFAULT_HANDSHAKE_RATE = SETTINGS.NGINX_HANDSHAKE_RATE.default;
+export const DEFAULT_HANDSHAKE_BURST = SETTINGS.NGINX_HANDSHAKE_BURST.default;
+
+/** How long a graceful stop of nginx waits for open connections (WebSockets) before closing them; its
+ * stop_grace_period in docker-compose.yml must be longer (checked by test/unit/settings-compose.test.ts). */
+export const NGINX_SHUTDOWN_TIMEOUT_SECONDS = 5;
 
 /** This process's hard limit on open files (children inherit it), from /proc (Linux); undefined elsewhere. */
 export function hardNofileLimit(): number | undefined {
@@ -59,10 +64,13 @@ export function renderNginxConfig(options: NginxConfigOptions, template = readFi
   if (options.upstreams.length === 0) throw new Error("nginx needs at least one upstream replica");
   const values: Record<string, string> = {
     NGINX_LISTEN: options.listen,
-    NGINX_BALANCE: NGINX_BALANCE_METHODS[options.balance ?? "ip_hash"],
+    NGINX_BALANCE: NGINX_BALANCE_METHODS[options.balance ?? SETTINGS.NGINX_BALANCE.default],
     NGINX_UPSTREAM_SERVERS: options.upstreams.map((address) => `    server ${address} max_fails=0;`).join("\n"),
-    NGINX_PROXY_TIMEOUT: `${proxyTimeoutSeconds(options.pingIntervalMs ?? 25_000, options.pingTimeoutMs ?? 20_000)}s`,
-    NGINX_CLIENT_MAX_BODY_SIZE: `${Math.ceil((options.maxHttpBufferSize ?? 1_000_000) / 1024) + 64}k`,
+    NGINX_PROXY_TIMEOUT: `${proxyTimeoutSeconds(
+      options.pingIntervalMs ?? SETTINGS.PING_INTERVAL_MS.default,
+      options.pingTimeoutMs ?? SETTINGS.PING_TIMEOUT_MS.default,
+    )}s`,
+    NGINX_CLIENT_MAX_BODY_SIZE: `${Math.ceil((options.maxHttpBufferSize ?? SETTINGS.MAX_HTTP_BUFFER_SIZE.default) / 1024) + 64}k`,
     NGINX_INSTANCE: options.instance ?? "nginx",
     NGINX_HANDSHAKE_RATE: String(options.handshakeRate ?? DEFAULT_HANDSHAKE_RATE),
     NGINX_HANDSHAKE_BURST: String(options.handshakeBurst ?? DEFAULT_HANDSHAKE_BURST),
@@ -111,13 +119,13 @@ export interface MainConfigOptions {
 export function renderMainConfig({
   siteConfigPath,
   workerProcesses = "auto",
-  workerConnections = 16_384,
+  workerConnections = SETTINGS.NGINX_WORKER_CONNECTIONS.default,
   dir,
   tempDir = "/var/cache/nginx",
   user,
   raiseNofile = true,
   maxNofile = Infinity,
-  shutdownTimeoutSeconds = 5,
+  shutdownTimeoutSeconds = NGINX_SHUTDOWN_TIMEOUT_SECONDS,
 }: MainConfigOptions): string {
   const temp = dir ?? tempDir;
   const paths = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]

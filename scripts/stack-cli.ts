@@ -34,12 +34,12 @@ const read = new EnvReader({
   STACK_BALANCE: process.env.STACK_BALANCE,
 });
 const options = {
-  replicas: read.integer("STACK_REPLICAS", 2, { min: 1, max: 64 }),
-  workers: read.integer("STACK_WORKERS", 2, { min: 1, max: 64 }),
-  port: read.integer("STACK_PORT", 0, { min: 0, max: 65_535 }),
-  broadcasterPort: read.integer("STACK_BROADCASTER_PORT", 0, { min: 0, max: 65_535 }),
-  tickIntervalMs: read.integer("STACK_TICK_INTERVAL_MS", 1000, { min: 0 }),
-  balance: read.oneOf("STACK_BALANCE", ["ip_hash", "hash"] as const, "ip_hash"),
+  replicas: read.integer("STACK_REPLICAS"),
+  workers: read.integer("STACK_WORKERS"),
+  port: read.integer("STACK_PORT"),
+  broadcasterPort: read.integer("STACK_BROADCASTER_PORT"),
+  tickIntervalMs: read.integer("STACK_TICK_INTERVAL_MS"),
+  balance: read.oneOf("STACK_BALANCE"),
 };
 try {
   read.assertValid();

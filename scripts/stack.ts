@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hardNofileLimit, renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
+import { EnvReader } from "../services/shared/config.js";
 import {
   findBinary,
   freePort,
@@ -206,6 +207,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const nginxDir = join(logDir, "nginx");
     const nginxInstance = `stack-${randomBytes(6).toString("hex")}`;
     const nofile = hardNofileLimit();
+    // What the replicas were given, read as they read it, so nginx's timeouts and body limit follow theirs
+    // (an invalid value has already stopped the replicas, with the message).
+    const replicaSettings = new EnvReader({ ...baseEnv(), ...options.serverEnv });
     mkdirSync(nginxDir, { recursive: true });
     writeFileSync(
       join(nginxDir, "socketio.conf"),
@@ -213,9 +217,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         listen: `127.0.0.1:${nginxPort}`,
         upstreams: replicaPorts.map((port) => `127.0.0.1:${port}`),
         balance: options.balance ?? "ip_hash",
-        pingIntervalMs: Number(options.serverEnv?.PING_INTERVAL_MS ?? 25_000),
-        pingTimeoutMs: Number(options.serverEnv?.PING_TIMEOUT_MS ?? 20_000),
-        maxHttpBufferSize: Number(options.serverEnv?.MAX_HTTP_BUFFER_SIZE ?? 1_000_000),
+        pingIntervalMs: replicaSettings.integer("PING_INTERVAL_MS"),
+        pingTimeoutMs: replicaSettings.integer("PING_TIMEOUT_MS"),
+        maxHttpBufferSize: replicaSettings.integer("MAX_HTTP_BUFFER_SIZE"),
         instance: nginxInstance,
         ...(options.handshakeRate ? { handshakeRate: options.handshakeRate } : {}),
         ...(options.handshakeBurst !== undefined ? { handshakeBurst: options.handshakeBurst } : {}),

@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { SETTINGS_REACHING_CONTAINERS } from "../test/compose/settings-env.js";
 import { freePort, TEST_TIMEOUT_MS } from "./processes.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -28,6 +29,8 @@ const env = {
   // The delivery test publishes 100 messages a second from one address.
   BROADCAST_RATE_LIMIT: "10000",
   BROADCAST_BURST: "10000",
+  // Not the defaults, so the suite can tell that what .env sets reaches the containers (they once did not).
+  ...SETTINGS_REACHING_CONTAINERS,
 };
 const files = ["-f", "docker-compose.yml", "-f", "test/compose/docker-compose.test.yml"];
 

@@ -1,7 +1,8 @@
 import { EnvReader } from "../shared/config.js";
 import { readHistoryConfig } from "../shared/history.js";
-import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
+import type { LogLevel } from "../shared/logger.js";
 
+/** Each field names its variable; defaults, bounds and meaning are declared in services/shared/settings.ts. */
 export interface BroadcasterConfig {
   /** `BROADCASTER_PORT`: the HTTP API. @default 8081 */
   port: number;
@@ -23,6 +24,9 @@ export interface BroadcasterConfig {
   /** `BROADCAST_RATE_LIMIT` / `BROADCAST_BURST`: requests per second per client address, and at once; over
    * them, 429. Wrong tokens count too, so guessing is as slow. @default 100 / 200 */
   rateLimit: { perSecond: number; burst: number };
+  /** `SHUTDOWN_TIMEOUT_MS`: the whole graceful stop; requests still open `SHUTDOWN_RESERVE_MS` before its end
+   * are cut. @default 10000 */
+  shutdownTimeoutMs: number;
   /** `HISTORY_SIZE` / `HISTORY_TTL_MS`: what each channel's history keeps; must match the servers'. */
   history: { size: number; ttlMs: number };
   /** `LOG_LEVEL`. @default "info" */
@@ -31,10 +35,14 @@ export interface BroadcasterConfig {
 
 export const MIN_TOKEN_LENGTH = 16;
 
+/** What a stop keeps of SHUTDOWN_TIMEOUT_MS to cut late requests and exit before Compose's grace ends. */
+export const SHUTDOWN_RESERVE_MS = 1_000;
+
+/** Reads and validates the broadcaster's settings (declared in services/shared/settings.ts), listing every problem. */
 export function loadBroadcasterConfig(env: Readonly<Record<string, string | undefined>>): BroadcasterConfig {
   const read = new EnvReader(env);
-  const token = read.raw("BROADCASTER_TOKEN");
-  const redisUrl = read.url("REDIS_URL", ["redis:", "rediss:"]);
+  const token = read.string("BROADCASTER_TOKEN");
+  const redisUrl = read.url("REDIS_URL");
   read.check(
     redisUrl !== undefined || read.raw("REDIS_URL") !== undefined,
     "REDIS_URL is required (e.g. redis://localhost:6379)",
@@ -44,20 +52,18 @@ export function loadBroadcasterConfig(env: Readonly<Record<string, string | unde
     `BROADCASTER_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 24)`,
   );
   const config: BroadcasterConfig = {
-    port: read.integer("BROADCASTER_PORT", 8081, { min: 0, max: 65_535 }),
-    host: read.string("BROADCASTER_HOST", "127.0.0.1"),
+    port: read.integer("BROADCASTER_PORT"),
+    host: read.string("BROADCASTER_HOST"),
     token,
     redisUrl: redisUrl ?? "",
-    redisKey: read.string("REDIS_KEY", "socket.io"),
-    tickIntervalMs: read.integer("TICK_INTERVAL_MS", 1000, { min: 0, max: 86_400_000 }),
-    bodyLimitBytes: read.integer("BROADCAST_BODY_LIMIT", 65_536, { min: 64, max: 10_000_000 }),
-    requestTimeoutMs: read.integer("BROADCAST_REQUEST_TIMEOUT_MS", 10_000, { min: 100, max: 600_000 }),
-    rateLimit: {
-      perSecond: read.integer("BROADCAST_RATE_LIMIT", 100, { min: 1, max: 1_000_000 }),
-      burst: read.integer("BROADCAST_BURST", 200, { min: 1, max: 1_000_000 }),
-    },
+    redisKey: read.string("REDIS_KEY"),
+    tickIntervalMs: read.integer("TICK_INTERVAL_MS"),
+    bodyLimitBytes: read.integer("BROADCAST_BODY_LIMIT"),
+    requestTimeoutMs: read.integer("BROADCAST_REQUEST_TIMEOUT_MS"),
+    rateLimit: { perSecond: read.integer("BROADCAST_RATE_LIMIT"), burst: read.integer("BROADCAST_BURST") },
+    shutdownTimeoutMs: read.integer("SHUTDOWN_TIMEOUT_MS"),
     history: readHistoryConfig(read),
-    logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+    logLevel: read.oneOf("LOG_LEVEL"),
   };
   read.assertValid();
   return config;

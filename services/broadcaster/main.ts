@@ -6,7 +6,7 @@ import { closeRedis, createRedisClient, exitOnAuthFailure } from "../shared/redi
 import { ResumablePublisher } from "../shared/resumable-publisher.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { createBroadcastApi } from "./api.js";
-import { loadBroadcasterConfig } from "./config.js";
+import { loadBroadcasterConfig, SHUTDOWN_RESERVE_MS } from "./config.js";
 import { startTicker } from "./ticker.js";
 
 let config;
@@ -63,6 +63,12 @@ server.on("error", (err) => {
 
 onShutdownSignal(log, async () => {
   stopTicker();
+  // A request whose body is still arriving may hold server.close() up to BROADCAST_REQUEST_TIMEOUT_MS: cut it
+  // before Compose's stop_grace_period (SHUTDOWN_TIMEOUT_MS) ends, so the broadcaster still exits by itself.
+  setTimeout(() => {
+    log.warn("requests still open at the end of the shutdown budget, closing them");
+    server.closeAllConnections();
+  }, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS).unref();
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await closeRedis(redis);

@@ -1,13 +1,19 @@
 import { availableParallelism, hostname } from "node:os";
 import { EnvReader } from "../shared/config.js";
 import { readHistoryConfig } from "../shared/history.js";
-import { LOG_LEVELS, type LogLevel } from "../shared/logger.js";
-import { DEFAULT_MAX_ROOMS_PER_SOCKET } from "./handlers.js";
-import { DEFAULT_RATE_LIMIT } from "./rate-limit.js";
+import type { LogLevel } from "../shared/logger.js";
+import { SETTINGS, type EnumValue } from "../shared/settings.js";
 
-export const BALANCING_METHODS = ["round-robin", "least-connection", "random"] as const;
-export const SOCKET_PARSERS = ["default", "msgpack"] as const;
+export const BALANCING_METHODS = SETTINGS.STICKY_METHOD.values;
+export const SOCKET_PARSERS = SETTINGS.SOCKET_PARSER.values;
 
+/**
+ * What a stop keeps of SHUTDOWN_TIMEOUT_MS to kill late workers and exit, so that the replica is gone before
+ * Compose's stop_grace_period (the same value) ends with SIGKILL.
+ */
+export const SHUTDOWN_RESERVE_MS = 1_000;
+
+/** Each field names its variable; defaults, bounds and meaning are declared in services/shared/settings.ts. */
 export interface ServerConfig {
   /** `PORT`: where the replica's primary listens. @default 3000 */
   port: number;
@@ -28,8 +34,9 @@ export interface ServerConfig {
    * `least-connection` only counts sessions once they exist, so a burst all lands on one worker.
    * @default "round-robin"
    */
-  balancingMethod: (typeof BALANCING_METHODS)[number];
-  /** `SHUTDOWN_TIMEOUT_MS`: how long a graceful stop may take before workers are killed. @default 10000 */
+  balancingMethod: EnumValue<"STICKY_METHOD">;
+  /** `SHUTDOWN_TIMEOUT_MS`: the whole graceful stop; workers still alive `SHUTDOWN_RESERVE_MS` before its end
+   * are killed, so the replica exits within it (Compose's stop_grace_period is the same). @default 10000 */
   shutdownTimeoutMs: number;
   /** `PING_INTERVAL_MS` / `PING_TIMEOUT_MS`: Engine.IO heartbeat; nginx timeouts derive from their sum. */
   pingIntervalMs: number;
@@ -59,7 +66,7 @@ export interface ServerConfig {
   /** `PER_MESSAGE_DEFLATE`: compress WebSocket messages (CPU per message per client, for bandwidth). @default false */
   perMessageDeflate: boolean;
   /** `SOCKET_PARSER`: `default` (JSON text frames) or `msgpack` (binary); every client must use the same. */
-  parser: (typeof SOCKET_PARSERS)[number];
+  parser: EnumValue<"SOCKET_PARSER">;
   /** `HISTORY_SIZE` / `HISTORY_TTL_MS`: messages kept per channel (room, or everyone) for clients that resume,
    * and for how long. @default 1000 / 300000 */
   history: { size: number; ttlMs: number };
@@ -67,50 +74,42 @@ export interface ServerConfig {
   logLevel: LogLevel;
 }
 
+/** Reads and validates the replica's settings (declared in services/shared/settings.ts), listing every problem. */
 export function loadServerConfig(env: Readonly<Record<string, string | undefined>>): ServerConfig {
   const read = new EnvReader(env);
-  const pingIntervalMs = read.integer("PING_INTERVAL_MS", 25_000, { min: 1_000, max: 600_000 });
-  const pingTimeoutMs = read.integer("PING_TIMEOUT_MS", 20_000, { min: 1_000, max: 600_000 });
-  const port = read.integer("PORT", 3000, { min: 0, max: 65_535 });
+  const port = read.integer("PORT");
   const allowedOrigins = read.list("ALLOWED_ORIGINS");
-  read.check(
-    read.raw("CORS_ORIGINS") === undefined,
-    "CORS_ORIGINS was replaced by ALLOWED_ORIGINS, which lists every allowed origin, the page's own included",
-  );
   const config: ServerConfig = {
     port,
-    host: read.string("HOST", "0.0.0.0"),
-    listenBacklog: read.integer("LISTEN_BACKLOG", 4096, { min: 1, max: 65_535 }),
-    workers: read.integer("WORKERS", availableParallelism(), { min: 1, max: 256 }),
+    host: read.string("HOST"),
+    listenBacklog: read.integer("LISTEN_BACKLOG"),
+    workers: read.integer("WORKERS", availableParallelism()),
     replicaName: read.string("REPLICA_NAME", hostname()),
-    redisUrl: read.url("REDIS_URL", ["redis:", "rediss:"]),
-    redisKey: read.string("REDIS_KEY", "socket.io"),
-    balancingMethod: read.oneOf("STICKY_METHOD", BALANCING_METHODS, "round-robin"),
-    shutdownTimeoutMs: read.integer("SHUTDOWN_TIMEOUT_MS", 10_000, { min: 100, max: 600_000 }),
-    pingIntervalMs,
-    pingTimeoutMs,
-    connectTimeoutMs: read.integer("CONNECT_TIMEOUT_MS", 45_000, { min: 1_000, max: 600_000 }),
-    maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE", 1_000_000, { min: 1_024, max: 100_000_000 }),
+    redisUrl: read.url("REDIS_URL"),
+    redisKey: read.string("REDIS_KEY"),
+    balancingMethod: read.oneOf("STICKY_METHOD"),
+    shutdownTimeoutMs: read.integer("SHUTDOWN_TIMEOUT_MS"),
+    pingIntervalMs: read.integer("PING_INTERVAL_MS"),
+    pingTimeoutMs: read.integer("PING_TIMEOUT_MS"),
+    connectTimeoutMs: read.integer("CONNECT_TIMEOUT_MS"),
+    maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE"),
     allowedOrigins:
       allowedOrigins.length > 0
         ? allowedOrigins
         : ["localhost", "127.0.0.1", "[::1]"].map((host) => `http://${host}:${port}`),
-    drainDelayMs: read.integer("DRAIN_DELAY_MS", 0, { max: 600_000 }),
-    redisRequestsTimeoutMs: read.integer("REDIS_REQUESTS_TIMEOUT_MS", 5_000, { min: 100, max: 600_000 }),
-    rateLimit: {
-      perSecond: read.integer("EVENT_RATE_LIMIT", DEFAULT_RATE_LIMIT.perSecond, { min: 1, max: 100_000 }),
-      burst: read.integer("EVENT_BURST", DEFAULT_RATE_LIMIT.burst, { min: 1, max: 100_000 }),
-    },
-    maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET", DEFAULT_MAX_ROOMS_PER_SOCKET, { min: 1, max: 100_000 }),
+    drainDelayMs: read.integer("DRAIN_DELAY_MS"),
+    redisRequestsTimeoutMs: read.integer("REDIS_REQUESTS_TIMEOUT_MS"),
+    rateLimit: { perSecond: read.integer("EVENT_RATE_LIMIT"), burst: read.integer("EVENT_BURST") },
+    maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET"),
     auth: authConfig(read),
-    parser: read.oneOf("SOCKET_PARSER", SOCKET_PARSERS, "default"),
-    perMessageDeflate: read.oneOf("PER_MESSAGE_DEFLATE", ["true", "false"] as const, "false") === "true",
+    parser: read.oneOf("SOCKET_PARSER"),
+    perMessageDeflate: read.oneOf("PER_MESSAGE_DEFLATE") === "true",
     history: readHistoryConfig(read),
-    logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+    logLevel: read.oneOf("LOG_LEVEL"),
   };
   read.check(
-    config.shutdownTimeoutMs > config.drainDelayMs,
-    "SHUTDOWN_TIMEOUT_MS must be longer than DRAIN_DELAY_MS, or every drain ends with killed workers",
+    config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS > config.drainDelayMs,
+    `DRAIN_DELAY_MS must end at least ${SHUTDOWN_RESERVE_MS} ms before SHUTDOWN_TIMEOUT_MS, or every drain ends with killed workers`,
   );
   for (const origin of allowedOrigins) {
     read.check(origin !== "*", 'ALLOWED_ORIGINS must list origins; "*" would let any site use your users\' sessions');

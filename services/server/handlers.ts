@@ -12,13 +12,14 @@ import type {
 import type { Logger } from "../shared/logger.js";
 import { withTimeout } from "../shared/signals.js";
 import { chatTextError, roomKey, roomNameError } from "../shared/names.js";
+import { SETTINGS } from "../shared/settings.js";
 import { mayJoin } from "./auth.js";
 import type { Delivery } from "./delivery.js";
 
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-export const DEFAULT_MAX_ROOMS_PER_SOCKET = 50;
+export const DEFAULT_MAX_ROOMS_PER_SOCKET = SETTINGS.MAX_ROOMS_PER_SOCKET.default;
 
 export interface HandlerContext {
   identity: Identity;

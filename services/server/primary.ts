@@ -7,7 +7,7 @@ import { EX_CONFIG } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { RespawnBackoff } from "./respawn-backoff.js";
-import type { ServerConfig } from "./config.js";
+import { SHUTDOWN_RESERVE_MS, type ServerConfig } from "./config.js";
 import { isStickyConnection, isWorkerMessage, type PrimaryMessage } from "./messages.js";
 import { gateHandoff } from "./sticky-handoff.js";
 import { refuseUpgradesWithBody } from "./upgrade-guard.js";
@@ -103,11 +103,13 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     for (const worker of workers) {
       if (worker.isConnected()) worker.send({ type: "primary:drain" } satisfies PrimaryMessage);
     }
+    // Killed before the budget ends, so the replica exits by itself within SHUTDOWN_TIMEOUT_MS, which Compose
+    // also uses as its stop_grace_period (after which Docker would kill the whole container: exit 137).
     const timer = setTimeout(() => {
       log.error("workers did not drain in time, killing them", { timeoutMs: config.shutdownTimeoutMs });
       for (const worker of workers) worker.process.kill("SIGKILL");
       process.exit(exitCode || 1);
-    }, config.shutdownTimeoutMs);
+    }, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS);
     await Promise.all(exited);
     clearTimeout(timer);
     log.info("stopped", { exitCode });

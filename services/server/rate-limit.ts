@@ -1,11 +1,15 @@
 import type { Logger } from "../shared/logger.js";
+import { SETTINGS } from "../shared/settings.js";
 import { TokenBucket } from "../shared/token-bucket.js";
 import type { AppServer, AppSocket } from "./handlers.js";
 
 /** The Engine.IO connection under a Socket.IO socket (one per client, shared by its namespaces). */
 type EngineSocket = AppSocket["conn"];
 
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 20, burst: 40 };
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = {
+  perSecond: SETTINGS.EVENT_RATE_LIMIT.default,
+  burst: SETTINGS.EVENT_BURST.default,
+};
 
 /**
  * How many Socket.IO packets of any kind a connection may send, as a multiple of its event allowance: room for

@@ -1,13 +1,30 @@
 /**
  * Environment parsing that collects every problem before failing, so a misconfigured deployment is fixed in
- * one round trip instead of one variable at a time.
+ * one round trip instead of one variable at a time. Names, defaults and bounds come from the declarations in
+ * settings.ts, so a reader cannot disagree with the docs generated from them.
  *
  * ```ts
- * const env = new EnvReader(process.env);
- * const config = { port: env.integer("PORT", 3000, { min: 1, max: 65535 }) };
- * env.assertValid(); // throws ConfigError listing every problem
+ * const read = new EnvReader(process.env);
+ * const config = { port: read.integer("PORT"), workers: read.integer("WORKERS", availableParallelism()) };
+ * read.assertValid(); // throws ConfigError listing every problem
  * ```
  */
+import {
+  RETIRED_SETTINGS,
+  SETTINGS,
+  type EnumName,
+  type EnumSetting,
+  type IntegerSetting,
+  type StringSetting,
+  type UrlSetting,
+  type EnumValue,
+  type IntegerName,
+  type ListName,
+  type SettingName,
+  type StringName,
+  type StringWithDefault,
+  type UrlName,
+} from "./settings.js";
 
 /** Exit code for a configuration error (sysexits.h EX_CONFIG): a restart will not help. */
 export const EX_CONFIG = 78;
@@ -19,61 +36,71 @@ export class ConfigError extends Error {
   }
 }
 
-export interface IntegerRange {
-  min?: number;
-  max?: number;
-}
-
 export class EnvReader {
   readonly problems: string[] = [];
 
-  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
+  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {
+    for (const [name, message] of Object.entries(RETIRED_SETTINGS)) {
+      this.check(this.env[name] === undefined || this.env[name].trim() === "", message);
+    }
+  }
 
   /** The trimmed value, or `undefined` when unset or blank (Compose passes `VAR=` as an empty string). */
-  raw(name: string): string | undefined {
+  raw(name: SettingName): string | undefined {
     const value = this.env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
   }
 
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
+  /** The value, else `fallback` (a default computed at start: the hostname), else the declared default. */
+  string(name: StringWithDefault, fallback?: string): string;
+  string(name: StringName, fallback: string): string;
+  string(name: StringName): string | undefined;
+  string(name: StringName, fallback?: string): string | undefined {
+    const declared: StringSetting = SETTINGS[name];
+    return this.raw(name) ?? fallback ?? declared.default;
   }
 
-  integer(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER }: IntegerRange = {}): number {
+  /** Bounds from the declaration; `fallback` overrides the declared default (the CPU count). */
+  integer(name: IntegerName, fallback?: number): number {
+    const setting: IntegerSetting = SETTINGS[name];
+    const byDefault = fallback ?? setting.default;
+    if (byDefault === undefined) throw new Error(`${name} has no declared default: pass one`);
     const value = this.raw(name);
-    if (value === undefined) return fallback;
+    if (value === undefined) return byDefault;
     if (!/^-?\d+$/.test(value)) {
       this.problems.push(`${name} must be an integer, got "${value}"`);
-      return fallback;
+      return byDefault;
     }
     const parsed = Number(value);
-    if (parsed < min || parsed > max) {
-      this.problems.push(`${name} must be between ${min} and ${max}, got ${parsed}`);
-      return fallback;
+    if (parsed < setting.min || parsed > setting.max) {
+      this.problems.push(`${name} must be between ${setting.min} and ${setting.max}, got ${parsed}`);
+      return byDefault;
     }
     return parsed;
   }
 
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  oneOf<N extends EnumName>(name: N): EnumValue<N> {
+    const setting: EnumSetting = SETTINGS[name];
     const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.problems.push(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
-      return fallback;
+    if (value === undefined) return setting.default as EnumValue<N>;
+    if (!setting.values.includes(value)) {
+      this.problems.push(`${name} must be one of ${setting.values.join(", ")}, got "${value}"`);
+      return setting.default as EnumValue<N>;
     }
-    return value as T;
+    return value as EnumValue<N>;
   }
 
   /** A comma-separated list; blank entries are dropped. */
-  list(name: string): string[] {
+  list(name: ListName): string[] {
     return (this.raw(name) ?? "")
       .split(",")
       .map((item) => item.trim())
       .filter((item) => item !== "");
   }
 
-  /** An absolute URL whose protocol is one of `protocols` (e.g. `["redis:", "rediss:"]`). */
-  url(name: string, protocols: readonly string[]): string | undefined {
+  /** An absolute URL whose protocol is one of the declared ones (e.g. `redis:` and `rediss:`). */
+  url(name: UrlName): string | undefined {
+    const { protocols }: UrlSetting = SETTINGS[name];
     const value = this.raw(name);
     if (value === undefined) return undefined;
     let parsed: URL;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { EnvReader } from "./config.js";
 import type { RedisClient } from "./redis.js";
+import { SETTINGS } from "./settings.js";
 
 export interface HistoryOptions {
   /** Prefix of the keys, the same as the adapter's channels. @default "socket.io" */
@@ -17,14 +18,14 @@ export interface HistoryOptions {
   metaTtlMs?: number;
 }
 
-export const DEFAULT_HISTORY = { size: 1000, ttlMs: 300_000 } as const;
+export const DEFAULT_HISTORY = {
+  size: SETTINGS.HISTORY_SIZE.default,
+  ttlMs: SETTINGS.HISTORY_TTL_MS.default,
+} as const;
 
 /** `HISTORY_SIZE` and `HISTORY_TTL_MS`, read the same way by the servers and the broadcaster. */
 export function readHistoryConfig(read: EnvReader): { size: number; ttlMs: number } {
-  return {
-    size: read.integer("HISTORY_SIZE", DEFAULT_HISTORY.size, { min: 1, max: 1_000_000 }),
-    ttlMs: read.integer("HISTORY_TTL_MS", DEFAULT_HISTORY.ttlMs, { min: 1_000, max: 86_400_000 }),
-  };
+  return { size: read.integer("HISTORY_SIZE"), ttlMs: read.integer("HISTORY_TTL_MS") };
 }
 
 /** A channel's history, as read at one moment. */

@@ -9,6 +9,11 @@ import { closeAll, connectClient } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { times, within } from "../helpers/wait.js";
 import { topologySuite } from "../e2e/topology-suite.js";
+import { SETTINGS } from "../../services/shared/settings.js";
+import { SETTINGS_REACHING_CONTAINERS } from "./settings-env.js";
+
+/** The replicas' stop_grace_period in docker-compose.yml, in seconds: SHUTDOWN_TIMEOUT_MS, not set by the suite. */
+const GRACE_SECONDS = SETTINGS.SHUTDOWN_TIMEOUT_MS.default / 1000;
 
 interface ComposeTarget {
   project: string;
@@ -86,6 +91,28 @@ describe(
       assert.doesNotMatch(compose("logs", "--no-color", "nginx"), /\[(alert|emerg|crit)\]/);
     });
 
+    test("what .env sets reaches the containers that read it, and takes effect", async () => {
+      const envOf = (service: string) => {
+        const id = compose("ps", "-q", service).split("\n")[0]!;
+        return (JSON.parse(docker("inspect", id))[0] as { Config: { Env: string[] } }).Config.Env;
+      };
+      for (const [name, value] of Object.entries(SETTINGS_REACHING_CONTAINERS)) {
+        const readers = SETTINGS[name as keyof typeof SETTINGS_REACHING_CONTAINERS].readBy;
+        for (const service of ["replica", "broadcaster"] as const) {
+          const passed = envOf(service).includes(`${name}=${value}`);
+          assert.equal(passed, (readers as readonly string[]).includes(service), `${name} in ${service}`);
+        }
+      }
+      // BROADCAST_BODY_LIMIT=60000: a body the default (65536) would accept is refused.
+      const body = JSON.stringify({ event: "news", data: { text: "x".repeat(61_000) } });
+      const res = await fetch(`${target!.broadcaster}/broadcast`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${target!.token}`, "content-type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 413, await res.text());
+    });
+
     test("delivery: a replica killed, a rolling restart, scaling up and down: nothing lost", async (t) => {
       const stream = new NumberedStream(target!.broadcaster, target!.token);
       try {
@@ -103,7 +130,7 @@ describe(
           docker("start", busiest);
         });
         await stream.survive(t, "compose: rolling restart", async () => {
-          for (const id of ids) docker("restart", "--time", "20", id);
+          for (const id of ids) docker("restart", "--time", String(GRACE_SECONDS), id);
         });
         // Scaling as the README says: the replica count without recreating anything, then an nginx reload, so
         // that it resolves `replica` again while its connections stay open.
@@ -168,12 +195,12 @@ describe(
       // Stop the original replicas, as `docker compose stop` does, one container at a time.
       for (const id of original) {
         const started = Date.now();
-        docker("stop", "--time", "20", id);
+        docker("stop", "--time", String(GRACE_SECONDS), id);
         const seconds = (Date.now() - started) / 1000;
         const [status, code] = docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).split(" ");
         assert.equal(status, "exited");
         assert.equal(code, "0", `replica ${id} exited with ${code} (137: killed at the end of the grace period)`);
-        assert.ok(seconds < 20, `stop took ${seconds} s, longer than stop_grace_period`);
+        assert.ok(seconds < GRACE_SECONDS, `stop took ${seconds} s, longer than stop_grace_period`);
       }
     });
 
@@ -190,7 +217,7 @@ describe(
       const ids = compose("ps", "-q", "replica").split("\n").filter(Boolean);
       const started = Date.now();
       compose("stop", "replica");
-      assert.ok((Date.now() - started) / 1000 < 20);
+      assert.ok((Date.now() - started) / 1000 < GRACE_SECONDS);
       for (const id of ids) assert.equal(docker("inspect", "-f", "{{.State.ExitCode}}", id), "0");
     });
 

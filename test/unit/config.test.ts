@@ -114,11 +114,16 @@ describe("server config: security and limits", () => {
     assert.throws(() => loadServerConfig({ SOCKET_PARSER: "cbor" }), /SOCKET_PARSER must be one of default, msgpack/);
   });
 
-  test("a drain longer than the shutdown budget is refused", () => {
+  test("a drain that leaves no time within the shutdown budget to close sockets and exit is refused", () => {
     assert.throws(
       () => loadServerConfig({ DRAIN_DELAY_MS: "10000", SHUTDOWN_TIMEOUT_MS: "5000" }),
-      /SHUTDOWN_TIMEOUT_MS must be longer than DRAIN_DELAY_MS/,
+      /DRAIN_DELAY_MS must end at least 1000 ms before SHUTDOWN_TIMEOUT_MS/,
     );
+    assert.throws(
+      () => loadServerConfig({ DRAIN_DELAY_MS: "9000", SHUTDOWN_TIMEOUT_MS: "10000" }),
+      /DRAIN_DELAY_MS must end/,
+    );
+    assert.equal(loadServerConfig({ DRAIN_DELAY_MS: "8999" }).drainDelayMs, 8999);
   });
 });
 

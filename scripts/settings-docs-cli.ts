@@ -1,0 +1,29 @@
+/**
+ * Writes `.env.example` and the README's configuration tables from services/shared/settings.ts:
+ *
+ *   npm run settings:docs            # write them
+ *   npm run settings:docs -- --check # exit 1, naming the files, when they differ from the declarations
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT, renderEnvExample, renderReadme } from "./settings-docs.js";
+
+const { values } = parseArgs({ options: { check: { type: "boolean" } } });
+const files = [
+  { path: join(REPO_ROOT, ".env.example"), render: () => renderEnvExample() },
+  { path: join(REPO_ROOT, "README.md"), render: (current: string) => renderReadme(current) },
+];
+const stale: string[] = [];
+for (const file of files) {
+  const current = readFileSync(file.path, "utf8");
+  const wanted = file.render(current);
+  if (wanted === current) continue;
+  stale.push(file.path);
+  if (!values.check) writeFileSync(file.path, wanted);
+}
+if (values.check && stale.length > 0) {
+  process.stderr.write(`out of date (run npm run settings:docs): ${stale.join(", ")}\n`);
+  process.exit(1);
+}
+process.stderr.write(stale.length > 0 && !values.check ? `written: ${stale.join(", ")}\n` : "up to date\n");
