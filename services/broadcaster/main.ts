@@ -65,13 +65,15 @@ onShutdownSignal(log, async () => {
   stopTicker();
   // A request whose body is still arriving may hold server.close() up to BROADCAST_REQUEST_TIMEOUT_MS: cut it
   // before Compose's stop_grace_period (SHUTDOWN_TIMEOUT_MS) ends, so the broadcaster still exits by itself.
+  let cut = false;
   setTimeout(() => {
     log.warn("requests still open at the end of the shutdown budget, closing them");
+    cut = true;
     server.closeAllConnections();
   }, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS).unref();
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await closeRedis(redis);
-  log.info("stopped");
-  process.exit(0);
+  log.info("stopped", { exitCode: cut ? 1 : 0 });
+  process.exit(cut ? 1 : 0);
 });

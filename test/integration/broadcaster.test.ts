@@ -169,6 +169,32 @@ describe("broadcaster", () => {
     }
   });
 
+  test("SIGTERM with a request still arriving: cut before SHUTDOWN_TIMEOUT_MS ends, exit 1, never a hang", async () => {
+    const slow = await startBroadcaster({
+      REDIS_URL: redis.url,
+      BROADCASTER_TOKEN: TOKEN,
+      BROADCAST_REQUEST_TIMEOUT_MS: "60000",
+      SHUTDOWN_TIMEOUT_MS: "2000",
+    });
+    const { port } = new URL(slow.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.on("error", () => {});
+    // Expect: 100-continue makes Node answer as soon as it has the request's headers: from then on the
+    // request is in flight, and the server waits for the rest of its body.
+    const inFlight = new Promise<void>((resolve) => socket.once("data", () => resolve()));
+    socket.write(
+      "POST /broadcast HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n" +
+        `Authorization: Bearer ${TOKEN}\r\nContent-Length: 100\r\n\r\n{"event":`,
+    );
+    await within(inFlight, 5_000, "100 Continue: the request is in");
+    // stopProcess() would SIGKILL after 10 s; the grace Compose gives is SHUTDOWN_TIMEOUT_MS (2 s here).
+    const code = await within(slow.stop(), 4_000, "the broadcaster to exit within its shutdown budget");
+    assert.equal(code, 1);
+    await within(closed, 1_000, "the slow request's connection to be closed");
+    assert.match(readFileSync(slow.proc.logFile, "utf8"), /requests still open at the end of the shutdown budget/);
+  });
+
   test("refuses to start with a weak token, listing the problem", async () => {
     await assert.rejects(startBroadcaster({ REDIS_URL: redis.url, BROADCASTER_TOKEN: "short" }), /exited \(78\)/);
   });
