@@ -91,6 +91,29 @@ describe(
       assert.doesNotMatch(compose("logs", "--no-color", "nginx"), /\[(alert|emerg|crit)\]/);
     });
 
+    test("healthchecks are cheap shell probes that pass on 200 and fail on anything else", () => {
+      for (const [service, path] of [
+        ["replica", "/readyz"],
+        ["broadcaster", "/healthz"],
+        ["nginx", "/healthz"],
+      ] as const) {
+        const id = compose("ps", "-q", service).split("\n")[0]!;
+        const probe = JSON.parse(docker("inspect", "-f", "{{json .Config.Healthcheck.Test}}", id)) as string[];
+        assert.deepEqual(probe.slice(0, 3), ["CMD", "bash", "-c"], `${service}: not a shell probe`);
+        const run = (script: string) => {
+          try {
+            docker("exec", id, "bash", "-c", script);
+            return 0;
+          } catch (err) {
+            return (err as { status: number }).status;
+          }
+        };
+        assert.equal(run(probe[3]!), 0, `${service}: the probe fails on a healthy service`);
+        assert.ok(probe[3]!.includes(path), `${service}: the probe does not ask ${path}`);
+        assert.notEqual(run(probe[3]!.replace(path, "/no-such-path")), 0, `${service}: the probe passes on a 404`);
+      }
+    });
+
     test("what .env sets reaches the containers that read it, and takes effect", async () => {
       const envOf = (service: string) => {
         const id = compose("ps", "-q", service).split("\n")[0]!;
