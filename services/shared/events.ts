@@ -20,6 +20,12 @@ export interface Identity {
 /** Every acknowledgement that can fail has this shape; `error` is meant for humans. */
 export type Result = { ok: true } | { ok: false; error: string };
 
+/**
+ * What the rate limiter (services/server/app/rate-limit.ts) answers, instead of the handler, to any event with
+ * an ack that it refuses. Every ack below accepts it; the compiler checks that (`EveryAckAcceptsRefusal`).
+ */
+export type Refusal = { ok: false; error: string };
+
 /** `join`'s answer: with history kept (Redis), the room's position when the socket joined, to resume from. */
 export type JoinResult = { ok: true; position?: Position } | { ok: false; error: string };
 
@@ -47,7 +53,7 @@ export interface ServerToClientEvents {
 }
 
 export interface ClientToServerEvents {
-  whoami: (ack: (identity: Identity) => void) => void;
+  whoami: (ack: (identity: Identity | Refusal) => void) => void;
   join: (room: string, ack: (result: JoinResult) => void) => void;
   leave: (room: string, ack: (result: Result) => void) => void;
   chat: (message: ChatRequest, ack: (result: Result) => void) => void;
@@ -82,3 +88,15 @@ export interface SocketData {
 
 /** Answer of `servers`: every server that replied in time, this one first. */
 export type ServersResult = { ok: true; servers: Identity[] } | { ok: false; error: string };
+
+type AckArgument<F> = F extends (...args: infer A) => void
+  ? A extends [...unknown[], (result: infer R) => void]
+    ? R
+    : never
+  : never;
+type AcceptsRefusal = {
+  [E in keyof ClientToServerEvents]: Refusal extends AckArgument<ClientToServerEvents[E]> ? E : never;
+}[keyof ClientToServerEvents];
+type Assert<T extends true> = T;
+/** Does not compile when an event's ack cannot receive a `Refusal`. */
+export type EveryAckAcceptsRefusal = Assert<keyof ClientToServerEvents extends AcceptsRefusal ? true : false>;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { closeAll, connectClient } from "../helpers/clients.js";
+import { closeAll, connectClient, whoami } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { times, within } from "../helpers/wait.js";
 import { topologySuite } from "../e2e/topology-suite.js";
@@ -144,7 +144,7 @@ describe(
         for (const transport of ["websocket", "polling", "websocket", "polling", "websocket", "polling"] as const) {
           await stream.addClient(target!.url, `${transport} via nginx`, { transports: [transport] });
         }
-        const { replica } = await stream.clients[0]!.socket.emitWithAck("whoami");
+        const { replica } = await whoami(stream.clients[0]!.socket);
         const ids = compose("ps", "-q", "replica").split("\n").filter(Boolean);
         const busiest = ids.find((id) => id.startsWith(replica))!;
         assert.ok(busiest, `no container for ${replica}`);
@@ -183,7 +183,7 @@ describe(
         // long-polling ones that ip_hash sends elsewhere, as above).
         const kept = [];
         for (const client of stream.clients.filter((c) => c.label.startsWith("websocket"))) {
-          const { replica } = await client.socket.emitWithAck("whoami");
+          const { replica } = await whoami(client.socket);
           if (!added.startsWith(replica)) kept.push({ client, disconnects: client.disconnects });
         }
         await stream.survive(t, "compose: scale down", async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import type { Identity, Result } from "../../services/shared/events.js";
-import { PACKETS_PER_EVENT } from "../../services/server/rate-limit.js";
+import { PACKETS_PER_EVENT } from "../../services/server/app/rate-limit.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { connectClient, request } from "../helpers/clients.js";
 import { times, waitFor, within } from "../helpers/wait.js";

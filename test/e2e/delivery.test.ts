@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { connect, type RecoveryReport } from "../../client/index.js";
 import { tree } from "../../scripts/processes.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
+import { whoami } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { countdown, times, within } from "../helpers/wait.js";
 
@@ -48,7 +49,7 @@ describe("delivery without loss across faults", () => {
   });
 
   test("clients are spread over both replicas and both transports", async () => {
-    const replicas = await Promise.all(stream.clients.map(async (c) => (await c.socket.emitWithAck("whoami")).replica));
+    const replicas = await Promise.all(stream.clients.map(async (c) => (await whoami(c.socket)).replica));
     assert.equal(new Set(replicas).size, 2);
   });
 

@@ -81,6 +81,13 @@ export function request<T = Result>(socket: TestSocket, event: string, ...args: 
   return within(acked, DEFAULT_TIMEOUT_MS, `ack of ${event}`);
 }
 
+/** `whoami`, failing the test when the answer is a refusal (the rate limiter's) rather than an identity. */
+export async function whoami(socket: TestSocket): Promise<Identity> {
+  const answer = await within(socket.emitWithAck("whoami"), DEFAULT_TIMEOUT_MS, "ack of whoami");
+  if ("ok" in answer) throw new Error(`whoami refused: ${answer.error}`);
+  return answer;
+}
+
 export function closeAll(sockets: Iterable<TestSocket>): void {
   for (const socket of sockets) socket.disconnect();
 }

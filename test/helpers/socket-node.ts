@@ -4,10 +4,10 @@ import type { AddressInfo } from "node:net";
 import type { Identity } from "../../services/shared/events.js";
 import { createLogger } from "../../services/shared/logger.js";
 import { closeRedis, createRedisClient } from "../../services/shared/redis.js";
-import { redisAdapter, type AdapterHandle } from "../../services/server/adapters.js";
-import type { AppServer } from "../../services/server/handlers.js";
-import { resumableDelivery } from "../../services/server/delivery.js";
-import { createSocketServer } from "../../services/server/socket-server.js";
+import { redisAdapter, type AdapterHandle } from "../../services/server/delivery/adapters.js";
+import type { AppServer } from "../../services/server/socket-types.js";
+import { resumableDelivery } from "../../services/server/delivery/delivery.js";
+import { createSocketServer } from "../../services/server/app/socket-server.js";
 import { History } from "../../services/shared/history.js";
 import { ResumablePublisher } from "../../services/shared/resumable-publisher.js";
 

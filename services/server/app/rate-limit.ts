@@ -1,7 +1,8 @@
-import type { Logger } from "../shared/logger.js";
-import { SETTINGS } from "../shared/settings.js";
-import { TokenBucket } from "../shared/token-bucket.js";
-import type { AppServer, AppSocket } from "./handlers.js";
+import type { Refusal } from "../../shared/events.js";
+import type { Logger } from "../../shared/logger.js";
+import { SETTINGS } from "../../shared/settings.js";
+import { TokenBucket } from "../../shared/token-bucket.js";
+import type { AppServer, AppSocket } from "../socket-types.js";
 
 /** The Engine.IO connection under a Socket.IO socket (one per client, shared by its namespaces). */
 type EngineSocket = AppSocket["conn"];
@@ -120,8 +121,9 @@ export function useRateLimits(io: AppServer, { perSecond, burst }: RateLimitOpti
       budget.refusals++;
       budget.refusedTotal++;
       const ack = packet[packet.length - 1];
+      // Every ack in the event contract accepts a Refusal (checked by EveryAckAcceptsRefusal in events.ts).
       if (typeof ack === "function")
-        (ack as (r: unknown) => void)({ ok: false, error: "rate limit exceeded, slow down" });
+        (ack as (r: Refusal) => void)({ ok: false, error: "rate limit exceeded, slow down" });
       if (budget.refusals >= burst) {
         if (
           closeForAbuse(socket.conn, budget, "it keeps sending events over the rate limit", {

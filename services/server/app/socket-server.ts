@@ -1,15 +1,17 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, type ServerOptions } from "socket.io";
 import msgpackParser from "socket.io-msgpack-parser";
-import type { Identity } from "../shared/events.js";
-import type { Logger } from "../shared/logger.js";
+import type { Identity } from "../../shared/events.js";
+import type { Logger } from "../../shared/logger.js";
 import { useAuth, type AuthOptions } from "./auth.js";
-import { liveDelivery, type Delivery } from "./delivery.js";
+import { liveDelivery, type Delivery } from "../delivery/delivery.js";
 import { checkOrigins } from "./origin-check.js";
-import { DEFAULT_MAX_ROOMS_PER_SOCKET, registerHandlers, type AppServer } from "./handlers.js";
+import type { AppServer } from "../socket-types.js";
+import { registerHandlers } from "./events/handlers.js";
+import { DEFAULT_MAX_ROOMS_PER_SOCKET } from "./rooms.js";
 import { limitPayloadDepth } from "./payload-limit.js";
 import { DEFAULT_RATE_LIMIT, useRateLimits, type RateLimitOptions } from "./rate-limit.js";
-import { registerSync } from "./sync.js";
+import { registerSync } from "../delivery/sync.js";
 
 export interface SocketServerOptions {
   /** @default 25000 */

@@ -1,11 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import type { Identity } from "../shared/events.js";
-import type { Logger } from "../shared/logger.js";
+import type { Identity } from "../../shared/events.js";
+import type { Logger } from "../../shared/logger.js";
 import { fileURLToPath } from "node:url";
 import { demoPage } from "./demo-page.js";
 
 /** dist/client, next to dist/services, where the build puts the client library. */
-const CLIENT_DIR = fileURLToPath(new URL("../../client/", import.meta.url));
+const CLIENT_DIR = fileURLToPath(new URL("../../../client/", import.meta.url));
 
 export interface Readiness {
   ready: boolean;

@@ -1,6 +1,6 @@
-import type { Logger } from "../shared/logger.js";
-import { MAX_PAYLOAD_DEPTH, payloadDepthError } from "../shared/payload.js";
-import type { AppSocket } from "./handlers.js";
+import type { Logger } from "../../shared/logger.js";
+import { MAX_PAYLOAD_DEPTH, payloadDepthError } from "../../shared/payload.js";
+import type { AppSocket } from "../socket-types.js";
 
 /**
  * Refuses a client's event with an argument nested deeper than `maxDepth`, before any handler sees it: its ack

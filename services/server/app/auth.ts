@@ -1,7 +1,7 @@
 import { jwtVerify, type JWTPayload } from "jose";
-import type { User } from "../shared/events.js";
-import type { Logger } from "../shared/logger.js";
-import type { AppServer, AppSocket } from "./handlers.js";
+import type { User } from "../../shared/events.js";
+import type { Logger } from "../../shared/logger.js";
+import type { AppServer, AppSocket } from "../socket-types.js";
 
 export interface AuthOptions {
   /** `AUTH_JWT_SECRET`: HS256 key; setting it turns authentication on. */

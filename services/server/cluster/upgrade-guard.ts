@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
-import type { Logger } from "../shared/logger.js";
+import type { Logger } from "../../shared/logger.js";
 
 const BAD_UPGRADE_BODY = JSON.stringify({ error: "an upgrade request must not declare a body" });
 const BAD_UPGRADE_RESPONSE =

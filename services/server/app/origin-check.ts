@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../shared/logger.js";
-import type { AppServer } from "./handlers.js";
+import type { Logger } from "../../shared/logger.js";
+import type { AppServer } from "../socket-types.js";
 
 /**
  * Refuses every Engine.IO request (handshake, polling GET and POST, WebSocket upgrade) whose `Origin` header is

@@ -1,9 +1,9 @@
 import { createAdapter as createClusterAdapter } from "@socket.io/cluster-adapter";
 import { createAdapter as createRedisAdapter } from "@socket.io/redis-adapter";
 import type { ServerOptions } from "socket.io";
-import type { Logger } from "../shared/logger.js";
-import { closeRedis, createRedisClient, type RedisClient } from "../shared/redis.js";
-import type { Readiness } from "./http-app.js";
+import type { Logger } from "../../shared/logger.js";
+import { closeRedis, createRedisClient, type RedisClient } from "../../shared/redis.js";
+import type { Readiness } from "../app/http-app.js";
 
 /** An adapter with what the worker needs around it: is it connected, and how to let it go. */
 export interface AdapterHandle {

@@ -1,10 +1,11 @@
 import { decode } from "notepack.io";
-import type { History } from "../shared/history.js";
-import { TokenBucket } from "../shared/token-bucket.js";
-import type { Logger } from "../shared/logger.js";
-import { roomOfKey } from "../shared/names.js";
-import { ALL_CHANNEL, type ChannelSync, type SyncRequest, type SyncResult } from "../shared/position.js";
-import { joinRoom, type AppServer, type AppSocket } from "./handlers.js";
+import type { History } from "../../shared/history.js";
+import { TokenBucket } from "../../shared/token-bucket.js";
+import type { Logger } from "../../shared/logger.js";
+import { roomOfKey } from "../../shared/names.js";
+import { ALL_CHANNEL, type ChannelSync, type SyncRequest, type SyncResult } from "../../shared/position.js";
+import { joinRoom } from "../app/rooms.js";
+import type { AppServer, AppSocket } from "../socket-types.js";
 
 type Wanted = { epoch: string | null; offset: number } | null;
 

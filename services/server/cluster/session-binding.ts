@@ -9,8 +9,8 @@
  * (at most 1 s) for the primary to confirm it has bound it, then lets the handshake answer.
  * @see https://github.com/socketio/socket.io-sticky/blob/main/index.js (setupWorker)
  */
-import type { Logger } from "../shared/logger.js";
-import type { AppServer } from "./handlers.js";
+import type { Logger } from "../../shared/logger.js";
+import type { AppServer } from "../socket-types.js";
 import { isPrimaryMessage, isStickyConnection, type StickyConnectionMessage } from "./messages.js";
 
 /** How long a handshake waits for the primary's confirmation before answering anyway. */

@@ -3,11 +3,11 @@ import { createServer } from "node:http";
 import { setupPrimary as setupClusterAdapterPrimary } from "@socket.io/cluster-adapter";
 // setupMaster is sticky's typed name for setupPrimary.
 import { setupMaster as setupStickyPrimary } from "@socket.io/sticky";
-import { EX_CONFIG } from "../shared/config.js";
-import type { Logger } from "../shared/logger.js";
-import { onShutdownSignal } from "../shared/signals.js";
+import { EX_CONFIG } from "../../shared/config.js";
+import type { Logger } from "../../shared/logger.js";
+import { onShutdownSignal } from "../../shared/signals.js";
 import { RespawnBackoff } from "./respawn-backoff.js";
-import { SHUTDOWN_RESERVE_MS, type ServerConfig } from "./config.js";
+import { SHUTDOWN_RESERVE_MS, type ServerConfig } from "../config.js";
 import { isStickyConnection, isWorkerMessage, type PrimaryMessage } from "./messages.js";
 import { gateHandoff } from "./sticky-handoff.js";
 import { refuseUpgradesWithBody } from "./upgrade-guard.js";

@@ -1,7 +1,7 @@
-import type { History } from "../shared/history.js";
-import type { Position } from "../shared/position.js";
-import type { ResumablePublisher } from "../shared/resumable-publisher.js";
-import type { AppServer } from "./handlers.js";
+import type { History } from "../../shared/history.js";
+import type { Position } from "../../shared/position.js";
+import type { ResumablePublisher } from "../../shared/resumable-publisher.js";
+import type { AppServer } from "../socket-types.js";
 
 /**
  * How a worker publishes to a room or to everyone. Handlers call this, never `io.to(room).emit`, so that what
