@@ -39,7 +39,7 @@ export const DEFAULT_HANDSHAKE_RATE = SETTINGS.NGINX_HANDSHAKE_RATE.default;
 export const DEFAULT_HANDSHAKE_BURST = SETTINGS.NGINX_HANDSHAKE_BURST.default;
 
 /** How long a graceful stop of nginx waits for open connections (WebSockets) before closing them; its
- * stop_grace_period in docker-compose.yml must be longer (checked by test/unit/settings-compose.test.ts). */
+ * stop_grace_period in docker-compose.yml must be longer (test/services/shared/settings-compose.test.ts). */
 export const NGINX_SHUTDOWN_TIMEOUT_SECONDS = 5;
 
 /** This process's hard limit on open files (children inherit it), from /proc (Linux); undefined elsewhere. */

@@ -3,11 +3,14 @@
  * files start real redis-server, nginx and replicas and open thousands of sockets; running them side by
  * side on a 2-core machine would only measure contention).
  *
- *   npm test                   # unit, integration, e2e, browser (headless Chromium)
- *   npm test -- unit e2e       # only those folders
+ *   npm test                            # everything: services, scripts, client, e2e, browser
+ *   npm test -- services/server/app e2e # only the tests under those folders of test/
+ *
+ * test/ mirrors the code: test/services/server/app/ tests services/server/app/, and so on; e2e/ runs the
+ * whole local stack, browser/ the demo page in headless Chromium (compose/ runs through npm run test:compose).
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 import { join, relative } from "node:path";
@@ -18,17 +21,19 @@ import { findTests } from "./test-files.js";
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
 /** The sources: a compiled test whose .ts file was deleted or renamed must not run from a stale dist/. */
 const SOURCE_ROOT = fileURLToPath(new URL("../../test/", import.meta.url));
-const SUITES = ["unit", "integration", "e2e", "browser"];
+const SUITES = ["services", "scripts", "client", "e2e", "browser"];
 
-const requested = process.argv.slice(2);
-const unknown = requested.filter((suite) => !SUITES.includes(suite));
+const requested = process.argv.slice(2).map((folder) => folder.replace(/^test\//, "").replace(/\/$/, ""));
+const unknown = requested.filter(
+  (folder) => !SUITES.includes(folder.split("/")[0]!) || !existsSync(join(SOURCE_ROOT, folder)),
+);
 if (unknown.length > 0) {
-  console.error(`unknown suite(s): ${unknown.join(", ")}; choose from ${SUITES.join(", ")}`);
+  console.error(`no such test folder: ${unknown.join(", ")}; folders of test/ under ${SUITES.join(", ")}`);
   process.exit(2);
 }
 
-const files = (requested.length > 0 ? requested : SUITES).flatMap((suite) =>
-  findTests(join(TEST_ROOT, suite), TEST_ROOT, SOURCE_ROOT),
+const files = (requested.length > 0 ? requested : SUITES).flatMap((folder) =>
+  findTests(join(TEST_ROOT, folder), TEST_ROOT, SOURCE_ROOT),
 );
 if (files.length === 0) {
   console.error("no test files found: run `npm run build` first");

@@ -1,7 +1,7 @@
 /**
  * Renders `.env.example` and the README's configuration tables from the settings declared in
  * services/shared/settings.ts, so that neither can drift from what the services read.
- * `npm run settings:docs` writes them; test/unit/settings-docs.test.ts fails when they differ.
+ * `npm run settings:docs` writes them; test/scripts/settings-docs.test.ts fails when they differ.
  */
 import { fileURLToPath } from "node:url";
 import { allSettings, defaultText, type Group, type Setting, type SettingName } from "../services/shared/settings.js";

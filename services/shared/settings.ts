@@ -4,7 +4,8 @@
  * The services read their environment through `EnvReader` (config.ts), which takes defaults and bounds from
  * here; `.env.example` and the README's configuration tables are generated from here
  * (`npm run settings:docs`); and tests check that `docker-compose.yml` passes each service the settings it
- * reads, repeats no default, and gives stops the grace their timeouts need (test/unit/settings-*.test.ts).
+ * reads, repeats no default, and gives stops the grace their timeouts need (test/scripts/settings-docs.test.ts,
+ * test/services/shared/settings-compose.test.ts).
  * Add a setting here first; the compiler then refuses a reader for a name that is not declared.
  */
 import { LOG_LEVELS } from "./logger.js";

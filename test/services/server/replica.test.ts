@@ -5,11 +5,18 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import type { Identity } from "../../services/shared/events.js";
-import { closeAll, connectClient, createClient, request, type TestSocket, type Transport } from "../helpers/clients.js";
-import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { startReplica, type TestService } from "../helpers/services.js";
-import { countdown, times, waitFor, within } from "../helpers/wait.js";
+import type { Identity } from "../../../services/shared/events.js";
+import {
+  closeAll,
+  connectClient,
+  createClient,
+  request,
+  type TestSocket,
+  type Transport,
+} from "../../helpers/clients.js";
+import { startRedis, type TestRedis } from "../../helpers/redis.js";
+import { startReplica, type TestService } from "../../helpers/services.js";
+import { countdown, times, waitFor, within } from "../../helpers/wait.js";
 
 const BURST = 3000;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createLogger } from "../../services/shared/logger.js";
+import { createLogger } from "../../../services/shared/logger.js";
 
 function capture() {
   const lines: string[] = [];

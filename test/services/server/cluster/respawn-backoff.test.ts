@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RespawnBackoff } from "../../services/server/cluster/respawn-backoff.js";
+import { RespawnBackoff } from "../../../../services/server/cluster/respawn-backoff.js";
 
 test("an occasional crash respawns at once; repeated ones back off exponentially up to the cap", () => {
   const backoff = new RespawnBackoff(100, 1_000, 10_000);

@@ -4,15 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Identity, Tick } from "../../services/shared/events.js";
-import { History } from "../../services/shared/history.js";
-import { ResumablePublisher } from "../../services/shared/resumable-publisher.js";
-import { roomKey } from "../../services/shared/names.js";
-import { closeRedis, createRedisClient, type RedisClient } from "../../services/shared/redis.js";
-import { closeAll, connectClient, request, type TestSocket } from "../helpers/clients.js";
-import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { startSocketNode, testLog as log, waitForSubscribers, type SocketNode } from "../helpers/socket-node.js";
-import { countdown, times, waitFor, within } from "../helpers/wait.js";
+import type { Identity, Tick } from "../../../../services/shared/events.js";
+import { History } from "../../../../services/shared/history.js";
+import { ResumablePublisher } from "../../../../services/shared/resumable-publisher.js";
+import { roomKey } from "../../../../services/shared/names.js";
+import { closeRedis, createRedisClient, type RedisClient } from "../../../../services/shared/redis.js";
+import { closeAll, connectClient, request, type TestSocket } from "../../../helpers/clients.js";
+import { startRedis, type TestRedis } from "../../../helpers/redis.js";
+import { startSocketNode, testLog as log, waitForSubscribers, type SocketNode } from "../../../helpers/socket-node.js";
+import { countdown, times, waitFor, within } from "../../../helpers/wait.js";
 
 const SERVERS = 3;
 const CLIENTS_PER_SERVER = 4;

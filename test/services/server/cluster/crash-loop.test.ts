@@ -7,11 +7,11 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../scripts/processes.js";
-import { countdown } from "../helpers/wait.js";
+import { freePort } from "../../../../scripts/processes.js";
+import { countdown } from "../../../helpers/wait.js";
 
-const SERVER_MAIN = fileURLToPath(new URL("../../services/server/main.js", import.meta.url));
-const CRASH = fileURLToPath(new URL("../fixtures/crash-worker-on-start.js", import.meta.url));
+const SERVER_MAIN = fileURLToPath(new URL("../../../../services/server/main.js", import.meta.url));
+const CRASH = fileURLToPath(new URL("../../../fixtures/crash-worker-on-start.js", import.meta.url));
 
 interface LogLine {
   msg: string;

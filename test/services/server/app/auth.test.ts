@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
-import { connectClient, request } from "../helpers/clients.js";
-import { startReplica, type TestService } from "../helpers/services.js";
+import { connectClient, request } from "../../../helpers/clients.js";
+import { startReplica, type TestService } from "../../../helpers/services.js";
 
 const SECRET = "a-test-secret-that-is-at-least-32-characters";
 

@@ -7,7 +7,7 @@ import {
   roomKey,
   roomNameError,
   roomOfKey,
-} from "../../services/shared/names.js";
+} from "../../../services/shared/names.js";
 
 test("room names: 1-64 characters of [A-Za-z0-9_:.-]", () => {
   for (const ok of ["a", "lobby", "team:42", "a.b-c_d", "x".repeat(64)]) assert.equal(roomNameError(ok), undefined, ok);

@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
-import { NGINX_SHUTDOWN_TIMEOUT_SECONDS } from "../../scripts/nginx-config.js";
-import { REPO_ROOT } from "../../scripts/settings-docs.js";
-import { allSettings, SETTINGS, type Reader, type Setting } from "../../services/shared/settings.js";
+import { NGINX_SHUTDOWN_TIMEOUT_SECONDS } from "../../../scripts/nginx-config.js";
+import { REPO_ROOT } from "../../../scripts/settings-docs.js";
+import { allSettings, SETTINGS, type Reader, type Setting } from "../../../services/shared/settings.js";
 
 interface ComposeService {
   environment?: Record<string, string | null>;

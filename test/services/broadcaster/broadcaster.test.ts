@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import type { Tick } from "../../services/shared/events.js";
-import { closeAll, connectClient, request, type TestSocket } from "../helpers/clients.js";
-import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { startBroadcaster, type TestService } from "../helpers/services.js";
-import { startSocketNode, waitForSubscribers, type SocketNode } from "../helpers/socket-node.js";
-import { countdown, waitFor, within } from "../helpers/wait.js";
+import type { Tick } from "../../../services/shared/events.js";
+import { closeAll, connectClient, request, type TestSocket } from "../../helpers/clients.js";
+import { startRedis, type TestRedis } from "../../helpers/redis.js";
+import { startBroadcaster, type TestService } from "../../helpers/services.js";
+import { startSocketNode, waitForSubscribers, type SocketNode } from "../../helpers/socket-node.js";
+import { countdown, waitFor, within } from "../../helpers/wait.js";
 
 const TOKEN = "test-token-0123456789abcdef";
 

@@ -1,9 +1,9 @@
 /** SOCKET_PARSER=msgpack: binary frames end to end; the demo page loads the matching client bundle. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Identity } from "../../services/shared/events.js";
-import { connectClient, request } from "../helpers/clients.js";
-import { startReplica, type TestService } from "../helpers/services.js";
+import type { Identity } from "../../../../services/shared/events.js";
+import { connectClient, request } from "../../../helpers/clients.js";
+import { startReplica, type TestService } from "../../../helpers/services.js";
 
 let replica: TestService;
 before(async () => {

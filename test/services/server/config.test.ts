@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { loadBroadcasterConfig } from "../../services/broadcaster/config.js";
-import { ConfigError, redact } from "../../services/shared/config.js";
-import { loadServerConfig } from "../../services/server/config.js";
+import { loadBroadcasterConfig } from "../../../services/broadcaster/config.js";
+import { ConfigError, redact } from "../../../services/shared/config.js";
+import { loadServerConfig } from "../../../services/server/config.js";
 
 describe("server config", () => {
   test("defaults: cluster adapter, round-robin, Socket.IO's own ping settings", () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT } from "../../scripts/settings-docs.js";
+import { REPO_ROOT } from "../../../scripts/settings-docs.js";
 
 /** Every module reached from `entry` through static imports (`import … from`, not `await import()`). */
 function staticGraph(entry: string): { files: Set<string>; packages: Set<string> } {

@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { freePort, startProcess, stopProcess } from "../../scripts/processes.js";
-import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { within } from "../helpers/wait.js";
+import { freePort, startProcess, stopProcess } from "../../../../scripts/processes.js";
+import { startRedis, type TestRedis } from "../../../helpers/redis.js";
+import { within } from "../../../helpers/wait.js";
 
 const MAIN = {
-  server: fileURLToPath(new URL("../../services/server/main.js", import.meta.url)),
-  broadcaster: fileURLToPath(new URL("../../services/broadcaster/main.js", import.meta.url)),
+  server: fileURLToPath(new URL("../../../../services/server/main.js", import.meta.url)),
+  broadcaster: fileURLToPath(new URL("../../../../services/broadcaster/main.js", import.meta.url)),
 };
 
 describe("wrong Redis credentials", () => {

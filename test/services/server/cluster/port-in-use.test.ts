@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startProcess, stopProcess } from "../../scripts/processes.js";
-import { within } from "../helpers/wait.js";
+import { startProcess, stopProcess } from "../../../../scripts/processes.js";
+import { within } from "../../../helpers/wait.js";
 
-const SERVER_MAIN = fileURLToPath(new URL("../../services/server/main.js", import.meta.url));
+const SERVER_MAIN = fileURLToPath(new URL("../../../../services/server/main.js", import.meta.url));
 
 test("a port in use: `cannot listen`, exit 1, and nothing else printed", async () => {
   const squatter = createServer();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseSyncRequest } from "../../services/server/delivery/sync.js";
+import { parseSyncRequest } from "../../../../services/server/delivery/sync.js";
 
 test("a sync request names channels with a position or null", () => {
   const parsed = parseSyncRequest({ channels: { "*": { epoch: "e", offset: 4 }, "room:a": null } }, 3);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseBroadcastRequest } from "../../services/broadcaster/broadcast-request.js";
+import { parseBroadcastRequest } from "../../../services/broadcaster/broadcast-request.js";
 
 test("accepts { event }, { event, data }, { event, data, room }", () => {
   assert.deepEqual(parseBroadcastRequest({ event: "news" }), { ok: true, value: { event: "news" } });

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { closeAll, connectClient, request } from "../helpers/clients.js";
-import { pollUntil } from "../../scripts/processes.js";
-import { startReplica } from "../helpers/services.js";
-import { times, waitFor, within } from "../helpers/wait.js";
-import type { Identity } from "../../services/shared/events.js";
+import { closeAll, connectClient, request } from "../../../helpers/clients.js";
+import { pollUntil } from "../../../../scripts/processes.js";
+import { startReplica } from "../../../helpers/services.js";
+import { times, waitFor, within } from "../../../helpers/wait.js";
+import type { Identity } from "../../../../services/shared/events.js";
 
 test("SIGTERM with DRAIN_DELAY_MS: not ready, no new sessions, existing ones served, then closed; exit 0", async () => {
   const replica = await startReplica({ WORKERS: "2", DRAIN_DELAY_MS: "2000" });
