@@ -28,6 +28,7 @@ async function startService(
   service: keyof typeof MAIN,
   env: Record<string, string>,
   ready: (url: string) => Promise<boolean>,
+  preload: readonly string[] = [],
 ): Promise<TestService> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `test-${service}-`));
@@ -35,7 +36,7 @@ async function startService(
   const proc = startProcess(
     service,
     process.execPath,
-    [MAIN[service]],
+    [...preload.flatMap((module) => ["--import", module]), MAIN[service]],
     { PATH: process.env.PATH, LOG_LEVEL: "warn", ...portEnv, ...env },
     join(dir, `${service}.log`),
   );
@@ -44,9 +45,12 @@ async function startService(
   return { url, proc, stop: () => stopProcess(proc) };
 }
 
-/** A replica (primary + WORKERS workers); ready when /readyz answers 200. */
-export function startReplica(env: Record<string, string>): Promise<TestService> {
-  return startService("server", { REPLICA_NAME: "test-replica", ...env }, (url) => httpOk(`${url}/readyz`));
+/**
+ * A replica (primary + WORKERS workers); ready when /readyz answers 200. `preload`: modules loaded with
+ * `node --import` into the primary and every worker (test/fixtures/).
+ */
+export function startReplica(env: Record<string, string>, preload: readonly string[] = []): Promise<TestService> {
+  return startService("server", { REPLICA_NAME: "test-replica", ...env }, (url) => httpOk(`${url}/readyz`), preload);
 }
 
 /** The broadcaster; ready when /healthz answers (Redis may be down on purpose). */

@@ -6,8 +6,10 @@
  * CONNECT packet, a POST) can reach a busy primary before that IPC message does; sticky then picks a worker
  * by round-robin, which answers `400 Session ID unknown`, and the client has to start over. Seen here with
  * 16 polling clients connecting at once. So the worker announces the id as soon as it is generated and waits
- * (at most 1 s) for the primary to confirm it has bound it, then lets the handshake answer.
- * @see https://github.com/socketio/socket.io-sticky/blob/main/index.js (setupWorker)
+ * (at most 1 s) for the primary to confirm it has bound it, then lets the handshake answer. Test: "the
+ * session-binding race" in test/services/server/cluster/sticky.test.ts, with the announcement delayed 300 ms.
+ * @see https://github.com/socketio/socket.io-sticky/issues/2 (the same 400s, reported under load)
+ * @see https://github.com/socketio/socket.io-sticky/blob/2.0.1/index.js (setupWorker)
  */
 import type { Logger } from "../../shared/logger.js";
 import type { AppServer } from "../socket-types.js";

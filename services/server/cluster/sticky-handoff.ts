@@ -3,23 +3,30 @@
  *
  * 1. Hold messages until the worker is ready. Sticky picks from every worker in `cluster.workers`, including
  *    one that was just (re)spawned and is still loading. A cluster worker drops IPC messages that arrive
- *    before it listens on `process` (checked on Node 20 and 24), so the socket such a message carries would
- *    hang until the client times out, and a reconnection storm after a worker crash is exactly when a new
- *    worker receives the most. Messages are queued here, in order, and flushed when the worker says ready.
+ *    before it listens on `process` (Node emits `message` with nobody listening), so the socket such a message
+ *    carries would hang until the client times out, and a reconnection storm after a worker crash is exactly
+ *    when a new worker receives the most. Messages are queued here, in order, and flushed when the worker
+ *    says ready. Test: "a booting worker" in test/services/server/cluster/sticky.test.ts (Node 20, 22, 24).
+ *    @see https://github.com/nodejs/node/blob/v20.20.2/lib/internal/child_process.js (setupChannel: `emit`)
+ *    @see https://github.com/socketio/socket.io-sticky/issues/12 (sticky sending to a worker that is gone)
  *
  * 2. Stop reading a socket before handing it over. Node passes the file descriptor, then keeps the primary's
  *    copy registered for reading, with a no-op read callback, until the child acknowledges it
  *    (NODE_HANDLE_ACK); bytes the primary reads in that window are discarded. The worker has usually
  *    answered the WebSocket upgrade by then, so the lost bytes would be the client's Socket.IO CONNECT
  *    packet. Stopping reads first leaves every later byte in the kernel for the worker.
- *    @see https://github.com/nodejs/node/blob/v20.x/lib/internal/child_process.js (handleConversion["net.Socket"])
+ *    @see https://github.com/nodejs/node/blob/v20.20.2/lib/internal/child_process.js (handleConversion["net.Socket"])
  *
  * 3. Release the sockets a dead worker never took. Node passes one handle at a time, keeps its own copy
  *    until the child acknowledges it, and queues the others; when the worker dies in between, neither the
  *    unacknowledged handle nor the queued sockets are ever closed, so their clients (a long-polling GET
  *    that arrived just then) hang until nginx's proxy_read_timeout. Queued sockets get a 503 and the
- *    unacknowledged handle is closed; either way the client reconnects at once.
- *    @see https://github.com/nodejs/node/blob/v20.x/lib/internal/child_process.js (closePendingHandle)
+ *    unacknowledged handle is closed; either way the client reconnects at once. Test: "a worker dying in the
+ *    middle of hand-offs" in test/services/server/cluster/sticky.test.ts.
+ *    @see https://github.com/nodejs/node/blob/v20.20.2/lib/internal/child_process.js (closePendingHandle)
+ *
+ * All three rest on @socket.io/sticky 2.0.1's protocol (`worker.send(message, socket)`), pinned exactly in
+ * package.json: a new sticky version must pass test/services/server/cluster/sticky.test.ts before it lands.
  */
 import type { Worker } from "node:cluster";
 import { Socket } from "node:net";

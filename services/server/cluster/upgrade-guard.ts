@@ -16,7 +16,7 @@ const BAD_UPGRADE_RESPONSE =
  * means every frame, for the life of the connection: one such client cost the primary 1.17 CPU-seconds where
  * the same traffic handed over normally cost 0.02. No browser or Socket.IO client sends either header on an
  * upgrade (a GET has no body); nginx refuses them too, this covers a replica reached directly.
- * @see https://github.com/socketio/socket.io-sticky/blob/main/index.js (mayHaveMultipleChunks)
+ * @see https://github.com/socketio/socket.io-sticky/blob/2.0.1/index.js (mayHaveMultipleChunks)
  */
 export function refuseUpgradesWithBody(httpServer: Server, log: Logger): void {
   let warned = false;
