@@ -12,11 +12,12 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.image.json ./
+COPY tsconfig.json tsconfig.image.json tsconfig.web.json ./
 COPY services ./services
 COPY client ./client
+COPY web ./web
 COPY scripts/nginx-config.ts scripts/nginx-config-cli.ts ./scripts/
-RUN npx tsc -p tsconfig.image.json
+RUN npx tsc -p tsconfig.image.json && npx tsc -p tsconfig.web.json
 
 # Runtime: no compiler, no dev dependencies, not root.
 FROM node:24-bookworm-slim
@@ -26,6 +27,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY nginx ./nginx
+COPY web ./web
 # Owned by `node` so that the nginx-config service can write into the named volume mounted here.
 RUN mkdir -p /app/nginx-conf && chown node:node /app/nginx-conf
 USER node

@@ -1,6 +1,7 @@
 /**
  * For a page served with SOCKET_PARSER=msgpack: Socket.IO's msgpack bundle is a classic script that defines a
- * global `io`; the page's import map points `socket.io-client` here, so the client library gets that `io`.
+ * global `io`; the workers serve the client library with its `socket.io-client` import pointed here
+ * (services/server/app/web-files.ts), so it gets that `io`.
  */
 import "/socket.io/socket.io.msgpack.min.js";
 

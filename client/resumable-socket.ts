@@ -81,7 +81,9 @@ export function connect(url: string, options: ConnectOptions = {}): ResumableSoc
           for (const channel of Object.keys(wanted)) order.synced(channel, answers[channel]);
           if (!result.ok) {
             // Refused for now (one sync at a time, a few per minute; Redis down): ask again in a moment.
-            setTimeout(() => socket.connected && sync(Object.keys(wanted), isResume), retryMs).unref?.();
+            // (unref: in Node, a pending retry must not keep the process alive; browsers have no such thing.)
+            const retry = setTimeout(() => socket.connected && sync(Object.keys(wanted), isResume), retryMs);
+            (retry as { unref?: () => void }).unref?.();
             return;
           }
           const hadPositions = Object.values(wanted).some((p) => p !== null);

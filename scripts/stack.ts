@@ -162,8 +162,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           WORKERS: String(options.workers ?? 2),
           REPLICA_NAME: `replica-${i + 1}`,
           REDIS_URL: redisUrl,
-          // Browsers load the page from nginx, under either name.
-          ALLOWED_ORIGINS: `${url},http://localhost:${nginxPort}`,
+          // Browsers load the page from nginx, under either name, or from this replica directly (its URL is in
+          // the ready line).
+          ALLOWED_ORIGINS: `${url},http://localhost:${nginxPort},http://127.0.0.1:${port}`,
           LOG_LEVEL: logLevel,
           ...options.serverEnv,
         },

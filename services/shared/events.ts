@@ -68,8 +68,8 @@ export interface ClientToServerEvents {
 
 /** Events between servers (`io.serverSideEmit`), through the adapter. */
 export interface InterServerEvents {
-  /** Asks every other server who it is; used by tests and handy when debugging a deployment. */
-  identify: (ack: (identity: Identity) => void) => void;
+  /** Asks every other server who it is and how many clients it holds; for `servers` (tests, the demo page). */
+  identify: (ack: (server: ServerInfo) => void) => void;
 }
 
 /** Who a socket belongs to, when handshake authentication is on (`AUTH_JWT_SECRET`). */
@@ -86,8 +86,13 @@ export interface SocketData {
   user?: User;
 }
 
+/** A server as `servers` reports it: who it is, and how many clients (Engine.IO connections) it holds now. */
+export interface ServerInfo extends Identity {
+  clients: number;
+}
+
 /** Answer of `servers`: every server that replied in time, this one first. */
-export type ServersResult = { ok: true; servers: Identity[] } | { ok: false; error: string };
+export type ServersResult = { ok: true; servers: ServerInfo[] } | { ok: false; error: string };
 
 type AckArgument<F> = F extends (...args: infer A) => void
   ? A extends [...unknown[], (result: infer R) => void]

@@ -1,11 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Identity } from "../../shared/events.js";
 import type { Logger } from "../../shared/logger.js";
-import { fileURLToPath } from "node:url";
-import { demoPage } from "./demo-page.js";
-
-/** dist/client, next to dist/services, where the build puts the client library. */
-const CLIENT_DIR = fileURLToPath(new URL("../../../client/", import.meta.url));
+import { DEMO_PAGE_CSP, loadWebFiles } from "./web-files.js";
 
 export interface Readiness {
   ready: boolean;
@@ -27,10 +23,10 @@ export interface HttpAppDeps {
  * - `GET /healthz`: the process is alive (200 always).
  * - `GET /readyz`: 200 when the adapter is connected and the process is not draining, 503 otherwise; with the
  *   identity and the primary's pid.
- * - `GET /`: the demo page.
+ * - `GET /`, `/demo.css`, `/demo.js`: the demo page (web/); `/client/*.js`: the client library it uses.
  */
 export function createHttpApp({ identity, log, readiness, parser = "default" }: HttpAppDeps): Express {
-  const page = demoPage(parser);
+  const web = loadWebFiles(parser);
   const app = express();
   app.disable("x-powered-by");
 
@@ -45,11 +41,12 @@ export function createHttpApp({ identity, log, readiness, parser = "default" }: 
     res.status(state.ready ? 200 : 503).json({ ...state, ...identity, primaryPid: process.ppid });
   });
 
-  // The client library, compiled from client/, for the demo page (and any page of yours).
-  app.use("/client", express.static(CLIENT_DIR, { index: false, fallthrough: true }));
-
-  app.get("/", (_req, res) => {
-    res.set("Content-Security-Policy", page.contentSecurityPolicy).type("html").send(page.html);
+  // The demo page and the client library (compiled from client/), for the demo page and any page of yours.
+  app.get(["/", "/demo.css", "/demo.js", "/client/:file"], (req, res, next) => {
+    const file = web.get(req.path);
+    if (!file) return next();
+    if (req.path === "/") res.set("Content-Security-Policy", DEMO_PAGE_CSP);
+    res.type(file.type).send(file.body);
   });
 
   app.use((req, res) => {

@@ -1,5 +1,6 @@
-import type { ServersResult } from "../../../shared/events.js";
+import type { Identity, ServerInfo, ServersResult } from "../../../shared/events.js";
 import { withTimeout } from "../../../shared/signals.js";
+import type { AppServer } from "../../socket-types.js";
 import type { EventContext, EventHandlers } from "./handlers.js";
 
 /**
@@ -24,9 +25,14 @@ export function diagnosticHandlers({ io, socket, log, identity, requestsTimeoutM
         requestsTimeoutMs,
         `timeout reached (${requestsTimeoutMs} ms)`,
       ).then(
-        (others) => answer({ ok: true, servers: [identity, ...others] }),
+        (others) => answer({ ok: true, servers: [serverInfo(io, identity), ...others] }),
         (err: Error) => answer({ ok: false, error: `not every server answered: ${err.message}` }),
       );
     },
   } satisfies Partial<EventHandlers>;
+}
+
+/** This server as `servers` reports it. */
+export function serverInfo(io: AppServer, identity: Identity): ServerInfo {
+  return { ...identity, clients: io.engine.clientsCount };
 }

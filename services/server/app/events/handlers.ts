@@ -3,7 +3,7 @@ import type { Logger } from "../../../shared/logger.js";
 import type { Delivery } from "../../delivery/delivery.js";
 import type { AppServer, AppSocket } from "../../socket-types.js";
 import { chatHandlers } from "./chat.js";
-import { diagnosticHandlers } from "./diagnostics.js";
+import { diagnosticHandlers, serverInfo } from "./diagnostics.js";
 
 /** The client events this folder handles: all of them but `sync`, which the delivery layer owns (delivery/sync.ts). */
 export type AppEvents = Omit<ClientToServerEvents, "sync">;
@@ -29,7 +29,7 @@ export interface EventContext {
 
 /** Says `hello`, answers `identify` from other servers, and registers every event handler on each socket. */
 export function registerHandlers(io: AppServer, ctx: Omit<EventContext, "io" | "socket">): void {
-  io.on("identify", (ack) => ack(ctx.identity));
+  io.on("identify", (ack) => ack(serverInfo(io, ctx.identity)));
 
   io.on("connection", (socket) => {
     socket.data.identity = ctx.identity;
