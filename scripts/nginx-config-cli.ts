@@ -7,7 +7,7 @@
  *
  * It reads the NGINX_* settings and the servers' PING_INTERVAL_MS / PING_TIMEOUT_MS / MAX_HTTP_BUFFER_SIZE, from
  * which the timeouts and the body size limit follow (declared in services/shared/settings.ts, listed in the
- * README's nginx table).
+ * nginx table of docs/configuration.md).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

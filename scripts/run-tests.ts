@@ -3,11 +3,12 @@
  * files start real redis-server, nginx and replicas and open thousands of sockets; running them side by
  * side on a 2-core machine would only measure contention).
  *
- *   npm test                            # everything: services, scripts, client, e2e, browser
+ *   npm test                            # everything: services, scripts, client, docs, e2e, browser
  *   npm test -- services/server/app e2e # only the tests under those folders of test/
  *
  * test/ mirrors the code: test/services/server/app/ tests services/server/app/, and so on; e2e/ runs the
- * whole local stack, browser/ the demo page in headless Chromium (compose/ runs through npm run test:compose).
+ * whole local stack, browser/ the demo page in headless Chromium, docs/ runs the fork walkthrough
+ * (compose/ runs through npm run test:compose).
  */
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +22,7 @@ import { findTests } from "./test-files.js";
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
 /** The sources: a compiled test whose .ts file was deleted or renamed must not run from a stale dist/. */
 const SOURCE_ROOT = fileURLToPath(new URL("../../test/", import.meta.url));
-const SUITES = ["services", "scripts", "client", "e2e", "browser"];
+const SUITES = ["services", "scripts", "client", "docs", "e2e", "browser"];
 
 const requested = process.argv.slice(2).map((folder) => folder.replace(/^test\//, "").replace(/\/$/, ""));
 const unknown = requested.filter(

@@ -1,5 +1,5 @@
 /**
- * Writes `.env.example` and the README's configuration tables from services/shared/settings.ts:
+ * Writes `.env.example` and the tables of docs/configuration.md from services/shared/settings.ts:
  *
  *   npm run settings:docs            # write them
  *   npm run settings:docs -- --check # exit 1, naming the files, when they differ from the declarations
@@ -7,12 +7,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT, renderEnvExample, renderReadme } from "./settings-docs.js";
+import { CONFIGURATION_DOC, REPO_ROOT, renderConfigurationDoc, renderEnvExample } from "./settings-docs.js";
 
 const { values } = parseArgs({ options: { check: { type: "boolean" } } });
 const files = [
   { path: join(REPO_ROOT, ".env.example"), render: () => renderEnvExample() },
-  { path: join(REPO_ROOT, "README.md"), render: (current: string) => renderReadme(current) },
+  { path: join(REPO_ROOT, CONFIGURATION_DOC), render: (current: string) => renderConfigurationDoc(current) },
 ];
 const stale: string[] = [];
 for (const file of files) {

@@ -1,5 +1,5 @@
 /**
- * Renders `.env.example` and the README's configuration tables from the settings declared in
+ * Renders `.env.example` and the configuration tables of docs/configuration.md from the settings declared in
  * services/shared/settings.ts, so that neither can drift from what the services read.
  * `npm run settings:docs` writes them; test/scripts/settings-docs.test.ts fails when they differ.
  */
@@ -8,6 +8,8 @@ import { allSettings, defaultText, type Group, type Setting, type SettingName } 
 
 /** The repository, seen from dist/scripts/. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Where the tables go, relative to the repository. */
+export const CONFIGURATION_DOC = "docs/configuration.md";
 
 export const GROUP_TITLES: Record<Group, string> = {
   replica: "Server replicas (services/server)",
@@ -57,15 +59,15 @@ export function renderTable(group: Group): string {
   ].join("\n");
 }
 
-/** `readme` with every `<!-- settings:GROUP -->` … `<!-- /settings:GROUP -->` block replaced by its table. */
-export function renderReadme(readme: string): string {
-  let out = readme;
+/** The page with every `<!-- settings:GROUP -->` … `<!-- /settings:GROUP -->` block replaced by its table. */
+export function renderConfigurationDoc(page: string): string {
+  let out = page;
   for (const group of Object.keys(GROUP_TITLES) as Group[]) {
     const start = `<!-- settings:${group} -->`;
     const end = `<!-- /settings:${group} -->`;
     const from = out.indexOf(start);
     const to = out.indexOf(end);
-    if (from === -1 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
+    if (from === -1 || to < from) throw new Error(`${CONFIGURATION_DOC} has no ${start} … ${end} block`);
     out = `${out.slice(0, from + start.length)}\n${renderTable(group)}\n${out.slice(to)}`;
   }
   return out;

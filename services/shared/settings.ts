@@ -2,7 +2,7 @@
  * Every setting of the deployment, declared once: name, default, bounds, what it means and who reads it.
  *
  * The services read their environment through `EnvReader` (config.ts), which takes defaults and bounds from
- * here; `.env.example` and the README's configuration tables are generated from here
+ * here; `.env.example` and the tables of docs/configuration.md are generated from here
  * (`npm run settings:docs`); and tests check that `docker-compose.yml` passes each service the settings it
  * reads, repeats no default, and gives stops the grace their timeouts need (test/scripts/settings-docs.test.ts,
  * test/services/shared/settings-compose.test.ts).
@@ -19,7 +19,7 @@ export type Group = "replica" | "broadcaster" | "nginx" | "compose" | "stack";
 interface Common {
   group: Group;
   readBy: readonly Reader[];
-  /** One paragraph, for `.env.example` and the README (backticks allowed). */
+  /** One paragraph, for `.env.example` and docs/configuration.md (backticks allowed). */
   description: string;
   /**
    * How `docker-compose.yml` gives it to the containers that read it:

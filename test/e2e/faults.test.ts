@@ -2,7 +2,7 @@
  * Faults on the local stack (nginx -> 2 replicas x 2 workers -> Redis, broadcaster ticking every 200 ms),
  * with 16 reconnecting clients on 8 source addresses. Each test injects one fault, waits for recovery by
  * events (every client connected and receiving ticks again), and reports how long that took
- * (`recovered in … ms` in the output); the README's fault table is written from these numbers.
+ * (`recovered in … ms` in the output); the fault table of docs/operations.md is written from these numbers.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test, type TestContext } from "node:test";

@@ -1,7 +1,7 @@
 /**
  * Hostile input against the local stack (nginx -> 2 replicas x 2 workers -> Redis, and the broadcaster): each
  * case is one an independent probe found to break or weaken the deployment, and each asserts what holds now.
- * The README's security table lists them. Every test uses source addresses of its own (127.N.0.1), so the
+ * The table in docs/security.md lists them. Every test uses source addresses of its own (127.N.0.1), so the
  * per-address limits of one cannot disturb another.
  */
 import assert from "node:assert/strict";

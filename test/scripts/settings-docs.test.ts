@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT, renderEnvExample, renderReadme } from "../../scripts/settings-docs.js";
+import { CONFIGURATION_DOC, REPO_ROOT, renderConfigurationDoc, renderEnvExample } from "../../scripts/settings-docs.js";
 import { allSettings } from "../../services/shared/settings.js";
 
 const FIX = "out of date: run `npm run settings:docs` after changing services/shared/settings.ts";
@@ -11,17 +11,17 @@ test(".env.example is the one generated from the declarations", () => {
   assert.equal(readFileSync(join(REPO_ROOT, ".env.example"), "utf8"), renderEnvExample(), FIX);
 });
 
-test("the README's configuration tables are the ones generated from the declarations", () => {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  assert.equal(readme, renderReadme(readme), FIX);
+test("the configuration tables of docs/configuration.md are the ones generated from the declarations", () => {
+  const page = readFileSync(join(REPO_ROOT, CONFIGURATION_DOC), "utf8");
+  assert.equal(page, renderConfigurationDoc(page), FIX);
 });
 
-test("every setting appears once in .env.example and once in the README's tables", () => {
+test("every setting appears once in .env.example and once in the configuration tables", () => {
   const env = renderEnvExample();
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const readme = readFileSync(join(REPO_ROOT, CONFIGURATION_DOC), "utf8");
   for (const [name] of allSettings()) {
     assert.equal(env.match(new RegExp(`^#${name}=`, "gm"))?.length, 1, `${name} in .env.example`);
-    assert.equal(readme.match(new RegExp(`^\\| \`${name}\` \\|`, "gm"))?.length, 1, `${name} in README.md`);
+    assert.equal(readme.match(new RegExp(`^\\| \`${name}\` \\|`, "gm"))?.length, 1, `${name} in ${CONFIGURATION_DOC}`);
   }
 });
 

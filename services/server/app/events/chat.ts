@@ -6,7 +6,7 @@ import { fail, OK, reply } from "./reply.js";
 
 /**
  * The demo's chat: rooms to join and leave, and messages to everyone in a room. This is the file a fork
- * replaces with its own events (README: fork it). Clients can send anything, so every argument is `unknown`
+ * replaces with its own events (docs/fork.md). Clients can send anything, so every argument is `unknown`
  * until checked: a bad payload gets an error in its ack and never throws.
  */
 export function chatHandlers({ socket, log, maxRoomsPerSocket, delivery }: EventContext) {
