@@ -4,13 +4,33 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { closeAll, connectClient, whoami } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { times, within } from "../helpers/wait.js";
 import { topologySuite } from "../e2e/topology-suite.js";
+import { REPO_ROOT } from "../../scripts/settings-docs.js";
 import { SETTINGS } from "../../services/shared/settings.js";
 import { SETTINGS_REACHING_CONTAINERS } from "./settings-env.js";
+
+/**
+ * Runs the `curl` block of docs/architecture.md with bash, on this deployment's broadcaster (the page shows
+ * the default port, 8081) and with its token in BROADCASTER_TOKEN, as the page assumes; returns curl's output.
+ */
+function documentedCurl(broadcaster: string, token: string): string {
+  const page = readFileSync(join(REPO_ROOT, "docs/architecture.md"), "utf8");
+  const block = [...page.matchAll(/^```bash\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1]!)
+    .find((b) => b.startsWith("curl -i -X POST http://127.0.0.1:8081/broadcast"));
+  assert.ok(block, "docs/architecture.md has no curl block for POST /broadcast");
+  const script = block.replaceAll("http://127.0.0.1:8081", broadcaster);
+  return execFileSync("bash", ["-c", script], {
+    encoding: "utf8",
+    env: { ...process.env, BROADCASTER_TOKEN: token },
+  });
+}
 
 /** The replicas' stop_grace_period in docker-compose.yml, in seconds: SHUTDOWN_TIMEOUT_MS, not set by the suite. */
 const GRACE_SECONDS = SETTINGS.SHUTDOWN_TIMEOUT_MS.default / 1000;
@@ -112,6 +132,12 @@ describe(
         assert.ok(probe[3]!.includes(path), `${service}: the probe does not ask ${path}`);
         assert.notEqual(run(probe[3]!.replace(path, "/no-such-path")), 0, `${service}: the probe passes on a 404`);
       }
+    });
+
+    test("the broadcaster API as docs/architecture.md shows it: its curl command, run as written", () => {
+      const output = documentedCurl(target!.broadcaster, target!.token);
+      assert.match(output, /^HTTP\/1\.1 202 Accepted/m);
+      assert.match(output, /\{"ok":true,"position":\{"channel":"\*","epoch":"[^"]+","offset":\d+\}\}/);
     });
 
     test("what .env sets reaches the containers that read it, and takes effect", async () => {
