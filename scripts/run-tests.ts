@@ -5,6 +5,7 @@
  *
  *   npm test                            # everything: services, scripts, client, docs, e2e, browser
  *   npm test -- services/server/app e2e # only the tests under those folders of test/
+ *   npm test -- --randomize services    # each file's tests in a random order (Node 24)
  *
  * test/ mirrors the code: test/services/server/app/ tests services/server/app/, and so on; e2e/ runs the
  * whole local stack, browser/ the demo page in headless Chromium, docs/ runs the fork walkthrough
@@ -24,7 +25,13 @@ const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
 const SOURCE_ROOT = fileURLToPath(new URL("../../test/", import.meta.url));
 const SUITES = ["services", "scripts", "client", "docs", "e2e", "browser"];
 
-const requested = process.argv.slice(2).map((folder) => folder.replace(/^test\//, "").replace(/\/$/, ""));
+const args = process.argv.slice(2);
+/** --randomize: each file's tests in a random order (`--test-randomize`, Node 24), to show that no
+ * test depends on another having run first. The seed is printed, to replay an order. */
+const randomize = args.includes("--randomize");
+const requested = args
+  .filter((arg) => arg !== "--randomize")
+  .map((folder) => folder.replace(/^test\//, "").replace(/\/$/, ""));
 const unknown = requested.filter(
   (folder) => !SUITES.includes(folder.split("/")[0]!) || !existsSync(join(SOURCE_ROOT, folder)),
 );
@@ -49,7 +56,14 @@ const runDir = mkdtempSync(join(tmpdir(), "socketio-test-run-"));
 chmodSync(runDir, 0o755);
 const child = spawn(
   process.execPath,
-  ["--test", "--test-concurrency=1", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-reporter=spec", ...files],
+  [
+    "--test",
+    "--test-concurrency=1",
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    "--test-reporter=spec",
+    ...(randomize ? ["--test-randomize"] : []),
+    ...files,
+  ],
   { stdio: "inherit", env: { ...process.env, TMPDIR: runDir } },
 );
 child.on("exit", (code, signal) => {

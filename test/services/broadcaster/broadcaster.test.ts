@@ -200,12 +200,23 @@ describe("broadcaster", () => {
   });
 
   test("while Redis is down: 503, never a silent accept; /healthz says unavailable", async () => {
-    await redis.stop();
-    const down = await waitForHealth(broadcaster.url, "unavailable");
-    assert.equal(down, true);
-    const res = await post(JSON.stringify({ event: "news" }));
-    assert.equal(res.status, 503);
-    assert.match(((await res.json()) as { error: string }).error, /redis/);
+    // A Redis and a broadcaster of its own: stopping the shared ones would fail the tests that run after it.
+    const own = await startRedis();
+    const alone = await startBroadcaster({ REDIS_URL: own.url, BROADCASTER_TOKEN: TOKEN });
+    try {
+      await own.stop();
+      assert.equal(await waitForHealth(alone.url, "unavailable"), true);
+      const res = await fetch(`${alone.url}/broadcast`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ event: "news" }),
+      });
+      assert.equal(res.status, 503);
+      assert.match(((await res.json()) as { error: string }).error, /redis/);
+    } finally {
+      await alone.stop();
+      await own.stop();
+    }
   });
 });
 

@@ -149,6 +149,8 @@ describe("a clustered replica on the Redis adapter (2 workers)", () => {
   });
 
   test("a worker killed with SIGKILL is respawned; its clients reconnect; the other worker's never notice", async () => {
+    // A replica of its own: the other tests expect workers 1 and 2.
+    const replica = await startReplica({ WORKERS: "2", REDIS_URL: redis.url });
     const clients = await times(6, () =>
       connectClient(replica.url, { transport: "websocket", localAddress: "127.0.13.1", reconnection: true }),
     );
@@ -179,10 +181,13 @@ describe("a clustered replica on the Redis adapter (2 workers)", () => {
       assert.equal(othersDisconnected, 0, "clients of the surviving worker were disconnected");
     } finally {
       closeAll(clients.map((c) => c.socket));
+      await replica.stop();
     }
   });
 
   test("SIGTERM drains: clients are disconnected and the replica exits 0", async () => {
+    // A replica of its own, since this one ends.
+    const replica = await startReplica({ WORKERS: "2", REDIS_URL: redis.url });
     const clients = await times(20, () =>
       connectClient(replica.url, { transport: "websocket", localAddress: "127.0.12.1" }),
     );

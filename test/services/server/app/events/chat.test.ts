@@ -48,19 +48,25 @@ describe("chat handlers (in-process, no Redis)", () => {
   });
 
   test("bad input gets an error in the ack, never a crash", async () => {
-    assert.deepEqual(await request(bob, "chat", "not an object"), {
-      ok: false,
-      error: "message must be { room, text }",
-    });
-    assert.deepEqual(await request(bob, "chat", { room: "elsewhere", text: "x" }), {
-      ok: false,
-      error: 'join "elsewhere" before chatting in it',
-    });
-    assert.equal(((await request(bob, "join", "")) as { ok: boolean }).ok, false);
-    assert.deepEqual(await request(bob, "join", "second"), { ok: true });
-    assert.deepEqual(await request(bob, "join", "third"), { ok: false, error: "room limit reached (2)" });
-    // The server still answers.
-    assert.deepEqual(await request(bob, "leave", "second"), { ok: true });
+    const dave = (await connectClient(app.url)).socket;
+    try {
+      assert.deepEqual(await request(dave, "chat", "not an object"), {
+        ok: false,
+        error: "message must be { room, text }",
+      });
+      assert.deepEqual(await request(dave, "chat", { room: "elsewhere", text: "x" }), {
+        ok: false,
+        error: 'join "elsewhere" before chatting in it',
+      });
+      assert.equal(((await request(dave, "join", "")) as { ok: boolean }).ok, false);
+      assert.deepEqual(await request(dave, "join", "first"), { ok: true });
+      assert.deepEqual(await request(dave, "join", "second"), { ok: true });
+      assert.deepEqual(await request(dave, "join", "third"), { ok: false, error: "room limit reached (2)" });
+      // The server still answers.
+      assert.deepEqual(await request(dave, "leave", "second"), { ok: true });
+    } finally {
+      dave.disconnect();
+    }
   });
 
   test("whoami answers with this process", async () => {
