@@ -35,9 +35,6 @@ export interface BroadcasterConfig {
 
 export const MIN_TOKEN_LENGTH = 16;
 
-/** What a stop keeps of SHUTDOWN_TIMEOUT_MS to cut late requests and exit before Compose's grace ends. */
-export const SHUTDOWN_RESERVE_MS = 1_000;
-
 /** Reads and validates the broadcaster's settings (declared in services/shared/settings.ts), listing every problem. */
 export function loadBroadcasterConfig(env: Readonly<Record<string, string | undefined>>): BroadcasterConfig {
   const read = new EnvReader(env);

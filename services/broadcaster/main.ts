@@ -6,7 +6,8 @@ import { closeRedis, createRedisClient, exitOnAuthFailure } from "../shared/redi
 import { ResumablePublisher } from "../shared/resumable-publisher.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { createBroadcastApi } from "./api.js";
-import { loadBroadcasterConfig, SHUTDOWN_RESERVE_MS } from "./config.js";
+import { SHUTDOWN_RESERVE_MS } from "../shared/settings.js";
+import { loadBroadcasterConfig } from "./config.js";
 import { startTicker } from "./ticker.js";
 
 let config;

@@ -2,16 +2,10 @@ import { availableParallelism, hostname } from "node:os";
 import { EnvReader } from "../shared/config.js";
 import { readHistoryConfig } from "../shared/history.js";
 import type { LogLevel } from "../shared/logger.js";
-import { SETTINGS, type EnumValue } from "../shared/settings.js";
+import { SETTINGS, SHUTDOWN_RESERVE_MS, type EnumValue } from "../shared/settings.js";
 
 export const BALANCING_METHODS = SETTINGS.STICKY_METHOD.values;
 export const SOCKET_PARSERS = SETTINGS.SOCKET_PARSER.values;
-
-/**
- * What a stop keeps of SHUTDOWN_TIMEOUT_MS to kill late workers and exit, so that the replica is gone before
- * Compose's stop_grace_period (the same value) ends with SIGKILL.
- */
-export const SHUTDOWN_RESERVE_MS = 1_000;
 
 /** Each field names its variable; defaults, bounds and meaning are declared in services/shared/settings.ts. */
 export interface ServerConfig {

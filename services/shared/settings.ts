@@ -336,10 +336,11 @@ export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
     "CORS_ORIGINS was replaced by ALLOWED_ORIGINS, which lists every allowed origin, the page's own included",
 };
 
-/** The declared default of a setting that has one. */
-export function defaultOf<N extends NamesWhere<{ default: unknown }>>(name: N): Settings[N]["default"] {
-  return SETTINGS[name].default;
-}
+/**
+ * What a stop keeps of SHUTDOWN_TIMEOUT_MS to end what is left (late workers, requests still arriving) and exit,
+ * so that a service is gone before Compose's stop_grace_period (the same value) ends with SIGKILL.
+ */
+export const SHUTDOWN_RESERVE_MS = 1_000;
 
 /** Every setting, as the generic shape, for the generators and the tests. */
 export function allSettings(): [SettingName, Setting][] {

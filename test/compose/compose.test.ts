@@ -18,16 +18,22 @@ import { REPO_ROOT } from "../../scripts/settings-docs.js";
 import { SETTINGS } from "../../services/shared/settings.js";
 import { SETTINGS_REACHING_CONTAINERS } from "./settings-env.js";
 
+/** The ```bash block of a page of the docs that starts with `start`; fails the test when there is none. */
+function bashBlock(page: string, start: string): string {
+  const markdown = readFileSync(join(REPO_ROOT, page), "utf8");
+  const block = [...markdown.matchAll(/^```bash\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1]!)
+    .find((b) => b.startsWith(start));
+  assert.ok(block, `${page} has no bash block starting with ${start}`);
+  return block;
+}
+
 /**
  * Runs the `curl` block of docs/architecture.md with bash, on this deployment's broadcaster (the page shows
  * the default port, 8081) and with its token in BROADCASTER_TOKEN, as the page assumes; returns curl's output.
  */
 function documentedCurl(broadcaster: string, token: string): string {
-  const page = readFileSync(join(REPO_ROOT, "docs/architecture.md"), "utf8");
-  const block = [...page.matchAll(/^```bash\n([\s\S]*?)^```$/gm)]
-    .map((m) => m[1]!)
-    .find((b) => b.startsWith("curl -i -X POST http://127.0.0.1:8081/broadcast"));
-  assert.ok(block, "docs/architecture.md has no curl block for POST /broadcast");
+  const block = bashBlock("docs/architecture.md", "curl -i -X POST http://127.0.0.1:8081/broadcast");
   const script = block.replaceAll("http://127.0.0.1:8081", broadcaster);
   return execFileSync("bash", ["-c", script], {
     encoding: "utf8",
@@ -42,11 +48,7 @@ function documentedCurl(broadcaster: string, token: string): string {
  * broadcaster only, from the image already built), with none of this suite's settings in the environment.
  */
 async function documentedTokenSteps(): Promise<string> {
-  const page = readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8");
-  const block = [...page.matchAll(/^```bash\n([\s\S]*?)^```$/gm)]
-    .map((m) => m[1]!)
-    .find((b) => b.startsWith('echo "BROADCASTER_TOKEN='));
-  assert.ok(block, "docs/operations.md has no block that enables the broadcaster's token");
+  const block = bashBlock("docs/operations.md", 'echo "BROADCASTER_TOKEN=');
   const port = await freePort();
   const dir = join(tmpdir(), `socketio-token-steps-${process.pid}`);
   mkdirSync(dir, { recursive: true });

@@ -13,7 +13,7 @@ import { within } from "../helpers/wait.js";
 import { DOCUMENTED_COMMANDS } from "./documented-commands.js";
 
 /** The commands of every ```bash block (continuations joined, comments dropped), but the walkthrough's `run` ones. */
-export function documentedCommands(): Map<string, string> {
+function documentedCommands(): Map<string, string> {
   const pages = ["README.md", ...readdirSync(join(REPO_ROOT, "docs")).map((name) => join("docs", name))];
   const commands = new Map<string, string>();
   for (const page of pages.filter((path) => path.endsWith(".md"))) {

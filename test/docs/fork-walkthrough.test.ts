@@ -29,7 +29,7 @@ const COPIED = [
   "tsconfig.web.json",
 ];
 
-export function parseWalkthrough(markdown: string): Step[] {
+function parseWalkthrough(markdown: string): Step[] {
   const steps: Step[] = [];
   for (const block of markdown.matchAll(/^```(\w+) ?([^\n]*)\n([\s\S]*?)^```$/gm)) {
     const [, language, info, body] = block as unknown as [string, string, string, string];

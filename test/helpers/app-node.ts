@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createSocketServer, type SocketServerOptions } from "../../services/server/app/socket-server.js";
 import type { Identity } from "../../services/shared/events.js";
 import type { AppServer } from "../../services/server/socket-types.js";
-import { testLog } from "./socket-node.js";
+import { TEST_SOCKET_OPTIONS, testLog } from "./socket-node.js";
 
 export interface AppNode {
   identity: Identity;
@@ -24,14 +24,7 @@ export async function startAppNode(options: Partial<SocketServerOptions> = {}): 
     httpServer: http,
     identity,
     log: testLog,
-    options: {
-      pingIntervalMs: 25_000,
-      pingTimeoutMs: 20_000,
-      connectTimeoutMs: 45_000,
-      maxHttpBufferSize: 1e6,
-      allowedOrigins: [],
-      ...options,
-    },
+    options: { ...TEST_SOCKET_OPTIONS, ...options },
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {

@@ -7,11 +7,20 @@ import { closeRedis, createRedisClient } from "../../services/shared/redis.js";
 import { redisAdapter, type AdapterHandle } from "../../services/server/delivery/adapters.js";
 import type { AppServer } from "../../services/server/socket-types.js";
 import { resumableDelivery } from "../../services/server/delivery/delivery.js";
-import { createSocketServer } from "../../services/server/app/socket-server.js";
+import { createSocketServer, type SocketServerOptions } from "../../services/server/app/socket-server.js";
 import { History } from "../../services/shared/history.js";
 import { ResumablePublisher } from "../../services/shared/resumable-publisher.js";
 
 export const testLog = createLogger({ service: "test" }, { level: "error" });
+
+/** Socket.IO's own defaults, as the in-process servers of the tests use them. */
+export const TEST_SOCKET_OPTIONS: SocketServerOptions = {
+  pingIntervalMs: 25_000,
+  pingTimeoutMs: 20_000,
+  connectTimeoutMs: 45_000,
+  maxHttpBufferSize: 1e6,
+  allowedOrigins: [],
+};
 
 export interface SocketNode {
   identity: Identity;
@@ -33,13 +42,7 @@ export async function startSocketNode(redisUrl: string, name: string): Promise<S
     delivery: resumableDelivery(history, new ResumablePublisher(history, "socket.io")),
     identity,
     log: testLog,
-    options: {
-      pingIntervalMs: 25_000,
-      pingTimeoutMs: 20_000,
-      connectTimeoutMs: 45_000,
-      maxHttpBufferSize: 1e6,
-      allowedOrigins: [],
-    },
+    options: TEST_SOCKET_OPTIONS,
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {
