@@ -49,27 +49,38 @@ try {
 }
 
 process.stderr.write(`starting ${options.replicas} replica(s) x ${options.workers} worker(s)...\n`);
-let stack: Awaited<ReturnType<typeof startStack>>;
-try {
-  stack = await startStack(options);
-} catch (err) {
-  process.stderr.write(`stack failed to start: ${(err as Error).message}\n`);
-  process.exit(1);
-}
+const starting = startStack(options);
 
-const { url, broadcaster, token, redis, replicas, logDir } = stack;
-process.stdout.write(JSON.stringify({ ready: true, url, broadcaster, token, redis, replicas, logs: logDir }) + "\n");
-process.stderr.write(`ready: open ${url} (logs in ${logDir}); Ctrl+C stops everything\n`);
-
+// Installed before anything is started, and so before the ready line: a signal that follows the line at once
+// (a test, a supervisor) must stop the stack, not kill this process with the default action. A signal during
+// the start stops the stack once it is up (or exits 1 with the start's error).
 let signalled = false;
 const shutdown = (signal: NodeJS.Signals) => {
   if (signalled) return;
   signalled = true;
   process.stderr.write(`${signal}: stopping...\n`);
-  void stack.stop().then(() => process.exit(0));
+  void starting
+    .then((stack) => stack.stop())
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
 };
 process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
 // The terminal closed. (Killed outright, this process cannot stop anything: its children then get SIGTERM from
 // the kernel, see startProcess.)
 process.on("SIGHUP", shutdown);
+
+let stack: Awaited<typeof starting>;
+try {
+  stack = await starting;
+} catch (err) {
+  process.stderr.write(`stack failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+if (signalled) await new Promise(() => undefined); // shutdown() exits once the stack has stopped
+
+const { url, broadcaster, token, redis, replicas, logDir } = stack;
+process.stdout.write(JSON.stringify({ ready: true, url, broadcaster, token, redis, replicas, logs: logDir }) + "\n");
+process.stderr.write(`ready: open ${url} (logs in ${logDir}); Ctrl+C stops everything\n`);

@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../shared/logger.js";
 import { roomKey } from "../shared/names.js";
-import { parseBroadcastRequest } from "./broadcast-request.js";
+import { parseBroadcastRequest, type BroadcastRequest } from "./broadcast-request.js";
+import type { Idempotency } from "../shared/history.js";
 import type { ResumablePublisher } from "../shared/resumable-publisher.js";
 import { RequestLimiter } from "./request-limit.js";
 
@@ -23,8 +24,12 @@ export interface BroadcastApiDeps {
 /**
  * - `GET /healthz`: alive, whether Redis is connected, and its pid (the stack checks it is the one it started).
  * - `POST /broadcast` `{ event, data?, room? }` with `Authorization: Bearer <token>`:
- *   202 `{ ok: true, position }` once Redis accepted it and kept it in the history; 400 bad body, 401 bad token, 413 too large, 415 not JSON, 429 over the
- *   per-address rate limit, 503 Redis down.
+ *   202 `{ ok: true, position }` once Redis accepted it and kept it in the history; 400 bad body, 401 bad token,
+ *   413 too large, 415 not JSON, 429 over the per-address rate limit, 503 Redis down or the outcome unknown.
+ *   With `Idempotency-Key: <1-255 visible ASCII characters>`, the message is published once per key (within
+ *   HISTORY_TTL_MS): a retry answers 202 with the first one's position and `replayed: true`, and the key with
+ *   another body answers 422.
+ * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 export function createBroadcastApi({
   publisher,
@@ -68,21 +73,32 @@ export function createBroadcastApi({
     async (req, res) => {
       const parsed = parseBroadcastRequest(req.body);
       if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+      const once = idempotencyOf(req.get("idempotency-key"), parsed.value);
+      if (typeof once === "string") return void res.status(400).json({ error: once });
       if (!redisReady()) return void res.status(503).json({ error: "redis unavailable, try again later" });
       const { event, data, room } = parsed.value;
-      let position;
+      const channel = room === undefined ? undefined : roomKey(room);
+      const args = data === undefined ? [] : [data];
+      let published;
       try {
-        position = await publisher.emit(
-          room === undefined ? undefined : roomKey(room),
-          event,
-          ...(data === undefined ? [] : [data]),
-        );
+        published = once
+          ? await publisher.emitOnce(once, channel, event, ...args)
+          : { ...(await publisher.emit(channel, event, ...args)), replayed: false as const };
       } catch (err) {
         log.warn("broadcast not published", { err, event });
-        return void res.status(503).json({ error: "redis did not accept the message, try again later" });
+        // Redis may have run it and the reply been lost: only the key can tell a retry from a second message.
+        const error = once
+          ? "redis did not confirm the message, retry with the same Idempotency-Key"
+          : "redis did not confirm the message, try again later (send an Idempotency-Key to make a retry safe)";
+        return void res.status(503).json({ error });
       }
-      log.debug("broadcast published", { event, room, position });
-      res.status(202).json({ ok: true, position });
+      const { channel: publishedOn, epoch, offset } = published;
+      const position = { channel: publishedOn, epoch, offset };
+      if (published.replayed && !published.sameRequest) {
+        return void res.status(422).json({ error: "Idempotency-Key already used for a different request" });
+      }
+      log.debug("broadcast published", { event, room, position, replayed: published.replayed });
+      res.status(202).json(published.replayed ? { ok: true, position, replayed: true } : { ok: true, position });
     },
   );
 
@@ -106,6 +122,15 @@ export function createBroadcastApi({
   });
 
   return app;
+}
+
+/** The `Idempotency-Key` of a request, with its body's fingerprint; `undefined` without one; or what is wrong. */
+export function idempotencyOf(header: string | undefined, body: BroadcastRequest): Idempotency | undefined | string {
+  if (header === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(header)) return "Idempotency-Key must be 1-255 visible ASCII characters";
+  // parseBroadcastRequest builds `body`: the same request always has the same fields in the same order.
+  const fingerprint = createHash("sha256").update(JSON.stringify(body)).digest("hex");
+  return { key: header, fingerprint };
 }
 
 /** Constant-time: compares SHA-256 digests, which have equal length whatever the inputs. */

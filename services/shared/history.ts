@@ -45,11 +45,20 @@ export interface HistoryRead {
  * the channel's bounded history and PUBLISHed. A script runs alone, so the order of offsets is the order in
  * which subscribers receive the messages, and a message is never in the history without having been
  * published, nor published without its place in the history.
+ *
+ * With an idempotency key (KEYS[4]), a message already appended under that key within HISTORY_TTL_MS is not
+ * appended again: the script answers the first one's position and fingerprint instead. That is what makes a
+ * retry safe when Redis ran the script but its reply was lost (Redis stopping, a connection cut): the caller
+ * cannot tell that from "not run", and retrying without a key would publish the message twice.
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (atomicity, cmsgpack)
  */
 const APPEND = `
-local meta, messages, times = KEYS[1], KEYS[2], KEYS[3]
+local meta, messages, times, once = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local size, ttl, metaTtl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+if once then
+  local seen = redis.call('HMGET', once, 'fingerprint', 'epoch', 'offset')
+  if seen[1] then return {seen[2], tonumber(seen[3]), seen[1]} end
+end
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch then
   epoch = ARGV[8]
@@ -73,6 +82,10 @@ redis.call('PEXPIRE', messages, ttl)
 redis.call('PEXPIRE', times, ttl)
 redis.call('PEXPIRE', meta, metaTtl)
 redis.call('PUBLISH', ARGV[3], message)
+if once then
+  redis.call('HSET', once, 'fingerprint', ARGV[9], 'epoch', epoch, 'offset', offset)
+  redis.call('PEXPIRE', once, ttl)
+end
 return {epoch, offset}
 `;
 
@@ -93,6 +106,19 @@ if after + 1 < first then return {epoch, top} end
 return {epoch, top, redis.call('LRANGE', messages, after + 1 - first, -1)}
 `;
 
+/** Publish this message once per key: what makes a retry after an unknown outcome safe. */
+export interface Idempotency {
+  /** Chosen by the publisher, the same on every retry of one message (`Idempotency-Key`). */
+  key: string;
+  /** A digest of the request: the same key with another request is the caller's mistake, not a retry. */
+  fingerprint: string;
+}
+
+/** Where an append put the message; `replayed`: it had been appended before under the same key, not now. */
+export type Appended =
+  | { epoch: string; offset: number; replayed: false }
+  | { epoch: string; offset: number; replayed: true; sameRequest: boolean };
+
 /** The bounded, per-channel history of published messages, in Redis. */
 export class History {
   private readonly metaTtlMs: number;
@@ -104,14 +130,20 @@ export class History {
     this.metaTtlMs = options.metaTtlMs ?? 86_400_000;
   }
 
-  /** Appends the message (`prefix` + position + `suffix`) and publishes it on `pubsubChannel`. */
+  /**
+   * Appends the message (`prefix` + position + `suffix`) and publishes it on `pubsubChannel`. With `once`, only
+   * if no message was appended under `once.key` on this channel yet; otherwise nothing is published and the
+   * answer is the first one's position, with `replayed` and whether its fingerprint was the same.
+   */
   async append(
     channel: string,
     pubsubChannel: string,
     prefix: Buffer,
     suffix: Buffer,
-  ): Promise<{ epoch: string; offset: number }> {
-    const [epoch, offset] = (await this.script(APPEND, this.keys(channel), [
+    once?: Idempotency,
+  ): Promise<Appended> {
+    const keys = once ? [...this.keys(channel), this.onceKey(channel, once.key)] : this.keys(channel);
+    const [epoch, offset, fingerprint] = (await this.script(APPEND, keys, [
       prefix,
       suffix,
       pubsubChannel,
@@ -120,8 +152,10 @@ export class History {
       String(this.options.ttlMs),
       String(this.metaTtlMs),
       randomBytes(6).toString("base64url"),
-    ])) as [string, number];
-    return { epoch, offset };
+      once?.fingerprint ?? "",
+    ])) as [string, number, string?];
+    if (fingerprint === undefined) return { epoch, offset, replayed: false };
+    return { epoch, offset, replayed: true, sameRequest: fingerprint === once!.fingerprint };
   }
 
   /** The channel's position now, and with `after`, the messages published since, when they are all kept. */
@@ -140,6 +174,11 @@ export class History {
   private keys(channel: string): string[] {
     const base = `${this.options.key}:history:${channel}`;
     return [`${base}:meta`, `${base}:messages`, `${base}:times`];
+  }
+
+  /** Hashed: the key is any text a publisher chose, and must not set the length of a Redis key name. */
+  private onceKey(channel: string, key: string): string {
+    return `${this.options.key}:history:${channel}:once:${createHash("sha256").update(key).digest("hex")}`;
   }
 
   private readonly sha = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Emitter } from "@socket.io/redis-emitter";
 import { encode } from "notepack.io";
-import type { History } from "./history.js";
+import type { History, Idempotency } from "./history.js";
 import { ALL_CHANNEL, POSITION_KEY, type Position } from "./position.js";
 
 /**
@@ -33,9 +33,23 @@ export class ResumablePublisher {
 
   /**
    * Publishes `event` with `args` to `room` (a Socket.IO room), or to everyone when `room` is undefined.
-   * Resolves with the message's position once Redis published it; rejects when Redis did not.
+   * Resolves with the message's position once Redis published it; rejects when Redis did not, or when the
+   * outcome is unknown (the reply was lost): see emitOnce() for a retry that cannot publish twice.
    */
   async emit(room: string | undefined, event: string, ...args: unknown[]): Promise<Position> {
+    const { channel, epoch, offset } = await this.publish(undefined, room, event, args);
+    return { channel, epoch, offset };
+  }
+
+  /**
+   * Like emit(), once per `once.key` (within HISTORY_TTL_MS): a retry with the same key publishes nothing and
+   * resolves with the first one's position, `replayed: true` (see history.ts).
+   */
+  emitOnce(once: Idempotency, room: string | undefined, event: string, ...args: unknown[]) {
+    return this.publish(once, room, event, args);
+  }
+
+  private async publish(once: Idempotency | undefined, room: string | undefined, event: string, args: unknown[]) {
     const placeholder = { [POSITION_KEY]: randomBytes(12).toString("hex") };
     this.captured = undefined;
     // Untyped on purpose: the broadcaster relays events the typed maps do not know.
@@ -49,12 +63,13 @@ export class ResumablePublisher {
     const at = captured.message.lastIndexOf(marker);
     if (at === -1) throw new Error("position placeholder not found in the encoded message");
     const channel = room ?? ALL_CHANNEL;
-    const { epoch, offset } = await this.history.append(
+    const appended = await this.history.append(
       channel,
       captured.pubsubChannel,
       captured.message.subarray(0, at),
       captured.message.subarray(at + marker.length),
+      once,
     );
-    return { channel, epoch, offset };
+    return { channel, ...appended };
   }
 }

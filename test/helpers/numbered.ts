@@ -5,6 +5,7 @@
  * order. Used on the local stack (test/e2e/delivery.test.ts) and on the containers (test/compose).
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import type { TestContext } from "node:test";
 import { connect, type ConnectOptions, type RecoveryReport, type ResumableSocket } from "../../client/index.js";
 import { countdown, within } from "./wait.js";
@@ -29,6 +30,8 @@ export class NumberedStream {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Keys of one stream never meet another's (the Compose suite runs several streams on one Redis). */
+  private readonly run = randomUUID();
 
   constructor(
     private readonly broadcaster: string,
@@ -57,12 +60,21 @@ export class NumberedStream {
     return client;
   }
 
-  /** POSTs until the broadcaster takes it (503 while Redis is down): accepted messages are what counts. */
-  private async publish(body: object): Promise<void> {
+  /**
+   * POSTs until the broadcaster takes it (503 while Redis is down): accepted messages are what counts. Every
+   * try carries the same Idempotency-Key: a 503 may mean Redis published it and the reply was lost (Redis
+   * stopping), and without the key the retry would be a second copy.
+   */
+  private async publish(body: { event: string; data: number; room?: string }): Promise<void> {
+    const key = `${this.run}:${body.event}:${body.data}`;
     for (;;) {
       const res = await fetch(`${this.broadcaster}/broadcast`, {
         method: "POST",
-        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          "content-type": "application/json",
+          "idempotency-key": key,
+        },
         body: JSON.stringify(body),
       }).catch(() => undefined);
       await res?.arrayBuffer();

@@ -11,6 +11,7 @@ import { closeAll, connectClient, request, type TestSocket } from "../../helpers
 import { startRedis, type TestRedis } from "../../helpers/redis.js";
 import { startBroadcaster, type TestService } from "../../helpers/services.js";
 import { startSocketNode, waitForSubscribers, type SocketNode } from "../../helpers/socket-node.js";
+import { startReplyCutter } from "../../helpers/reply-cutter.js";
 import { countdown, waitFor, within } from "../../helpers/wait.js";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -27,6 +28,14 @@ describe("broadcaster", () => {
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
       body,
     });
+
+  /** A broadcast every client receives after whatever was published before it: waits for all of them. */
+  const barrier = async () => {
+    const all = countdown(clients.length, "barrier");
+    for (const socket of clients) socket.once("barrier" as never, () => all.add());
+    assert.equal((await post(JSON.stringify({ event: "barrier" }))).status, 202);
+    await all.done;
+  };
 
   before(async () => {
     redis = await startRedis();
@@ -119,6 +128,70 @@ describe("broadcaster", () => {
       const body = (await res.json()) as { error: string };
       assert.equal(res.status, status, `${status} expected, got ${res.status}: ${body.error}`);
       assert.match(body.error, message);
+    }
+  });
+
+  test("Idempotency-Key: a retry publishes nothing and answers the first position; reused for another body 422; malformed 400", async () => {
+    const got: unknown[] = [];
+    for (const socket of clients) socket.on("once" as never, (data: unknown) => void got.push(data));
+    const body = JSON.stringify({ event: "once", data: "hello" });
+    const first = await post(body, { "idempotency-key": "order-17" });
+    const retry = await post(body, { "idempotency-key": "order-17" });
+    assert.equal(first.status, 202);
+    assert.equal(retry.status, 202);
+    const { position } = (await first.json()) as { position: object };
+    assert.deepEqual(await retry.json(), { ok: true, position, replayed: true });
+
+    const reused = await post(JSON.stringify({ event: "once", data: "other" }), { "idempotency-key": "order-17" });
+    assert.equal(reused.status, 422);
+    assert.match(((await reused.json()) as { error: string }).error, /already used for a different request/);
+    for (const key of ["has space", "x".repeat(256), "é"]) {
+      const res = await post(body, { "idempotency-key": key });
+      assert.equal(res.status, 400, key);
+      assert.match(((await res.json()) as { error: string }).error, /Idempotency-Key must be 1-255 visible ASCII/);
+    }
+    // Another key is another message.
+    assert.equal((await post(body, { "idempotency-key": "order-18" })).status, 202);
+    await barrier();
+    assert.deepEqual(got, Array(clients.length * 2).fill("hello"));
+    for (const socket of clients) socket.off("once" as never);
+  });
+
+  test("a reply lost after Redis ran the script: 503, and a retry with the same Idempotency-Key publishes nothing new", async () => {
+    const cutter = await startReplyCutter(redis.url);
+    const own = await startBroadcaster({ REDIS_URL: cutter.url, BROADCASTER_TOKEN: TOKEN, TICK_INTERVAL_MS: "0" });
+    const got: unknown[] = [];
+    for (const socket of clients) socket.on("lost-reply" as never, (data: unknown) => void got.push(data));
+    const send = (data: string, headers: Record<string, string> = {}) =>
+      fetch(`${own.url}/broadcast`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ event: "lost-reply", data }),
+      });
+    /** Publishes `data` while its reply is lost; then retries it once Redis is back. */
+    const throughLostReply = async (data: string, headers: Record<string, string> = {}) => {
+      const cut = cutter.cutReplyTo(data);
+      const res = await send(data, headers);
+      assert.equal(res.status, 503);
+      assert.match(((await res.json()) as { error: string }).error, /did not confirm/);
+      await within(cut, 5_000, "the reply to be lost");
+      assert.equal(await waitForHealth(own.url, "ready"), true);
+      return send(data, headers);
+    };
+    try {
+      assert.equal((await send("warm-up")).status, 202); // the script is cached: the cut hits its run, not NOSCRIPT
+      // Without a key the retry is a second message: the fault is real, and this is why the key exists.
+      assert.equal((await throughLostReply("no-key")).status, 202);
+      const retried = await throughLostReply("with-key", { "idempotency-key": "lost-1" });
+      assert.equal(retried.status, 202);
+      assert.equal(((await retried.json()) as { replayed?: boolean }).replayed, true);
+      await barrier();
+      const each = ["warm-up", "no-key", "no-key", "with-key"];
+      assert.deepEqual(got.toSorted(), Array(clients.length).fill(each).flat().toSorted());
+    } finally {
+      for (const socket of clients) socket.off("lost-reply" as never);
+      await own.stop();
+      await cutter.close();
     }
   });
 
