@@ -38,7 +38,10 @@ export interface SyncRequest {
   channels: Record<string, { epoch: string | null; offset: number } | null>;
 }
 
-/** Per channel: replayed in full, or not at all and why; and the position after the replay. */
+/**
+ * Per channel: replayed in full, or not at all and why; and the position to follow from. A new epoch is
+ * replayed from its start (offset 0 then): all of it came after the loss.
+ */
 export type ChannelSync =
   | { recovered: true; replayed: number; epoch: string | null; offset: number }
   | { recovered: false; reason: string; epoch: string | null; offset: number };

@@ -73,6 +73,23 @@ test("a new epoch on a live message: the loss is said, then the new epoch is fol
   assert.deepEqual(delivered, ["*:new:1", "*:new:2", "*:new:3"]);
 });
 
+test("a new epoch found by a resume: the loss is said, and the new epoch, replayed from its start, is handed over", () => {
+  const { order, delivered, lost, receive } = harness();
+  order.track("*", { epoch: "old", offset: 9 });
+  order.syncing(["*"]);
+  receive("*", "new", 2); // live, before the replay
+  receive("*", "new", 1); // the replay: the new epoch from its start (sync.ts)
+  receive("*", "new", 2);
+  order.synced("*", {
+    recovered: false,
+    reason: "history lost: the channel started a new epoch",
+    epoch: "new",
+    offset: 0,
+  });
+  assert.deepEqual(lost, [["*", "history lost: the channel started a new epoch"]]);
+  assert.deepEqual(delivered, ["*:new:1", "*:new:2"]);
+});
+
 test("a room with no history yet (epoch null) takes the epoch of its first message", () => {
   const { order, delivered, receive } = harness();
   order.track("room:new", { epoch: null, offset: 0 });

@@ -82,7 +82,20 @@ async function syncChannels(
     } else if (read.epoch === null && position.offset > 0) {
       lost("history lost: Redis lost its data, or the channel stayed idle too long");
     } else if (position.epoch !== null && read.epoch !== null && position.epoch !== read.epoch) {
-      lost("history lost: the channel started a new epoch");
+      // What the client missed of its epoch is gone, but everything of the new one was published after the loss:
+      // none of that is lost. Replay it from its start when it is all kept, and have the client follow from 0.
+      const fresh = await history.read(channel, 0);
+      if (fresh.epoch !== read.epoch || fresh.entries === undefined) {
+        lost("history lost: the channel started a new epoch");
+        continue;
+      }
+      for (const entry of fresh.entries) replay(socket, entry);
+      results[channel] = {
+        recovered: false,
+        reason: "history lost: the channel started a new epoch",
+        ...now,
+        offset: 0,
+      };
     } else if (position.offset > read.top) {
       lost("position ahead of the history");
     } else if (read.entries === undefined) {
