@@ -83,6 +83,8 @@ export interface Stack {
   signalService(name: string, signal: NodeJS.Signals): void;
   /** Starts a stopped service again, same ports and settings, and resolves when it is healthy. */
   startService(name: string): Promise<void>;
+  /** Whether the service's process runs (it may not be healthy yet). */
+  isRunning(name: string): boolean;
   /** Stops everything it started (nginx first, Redis last); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -122,6 +124,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await service.ready(service.proc);
   };
   const define = (name: string, service: Service) => services.set(name, service);
+  const running = (name: string) => {
+    const proc = get(name).proc;
+    return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+  };
   // Stop in reverse start order: nginx, broadcaster, replicas, then Redis.
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -273,12 +279,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         if (pid) process.kill(-pid, signal);
       },
       startService: async (name) => {
-        const proc = get(name).proc;
-        if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-          throw new Error(`${name} is still running (pid ${proc.child.pid})`);
-        }
+        if (running(name)) throw new Error(`${name} is still running (pid ${get(name).proc!.child.pid})`);
         await launch(name);
       },
+      isRunning: running,
       stop,
     };
   } catch (err) {

@@ -2,6 +2,9 @@
  * `npm run test:compose`: brings the Compose deployment up (`up -d --build --wait`) under a project name of
  * its own and free host ports, runs the end-to-end suite against the real containers, and always tears it
  * down (`down -v`), printing the services' logs when something failed.
+ *
+ *   npm run test:compose
+ *   npm run test:compose -- --randomize    # in a random order (Node 24): no test leans on the one before
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,6 +15,8 @@ import { freePort, TEST_TIMEOUT_MS } from "./processes.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TEST_FILE = fileURLToPath(new URL("../test/compose/compose.test.js", import.meta.url));
 const REPLICAS = 3;
+/** `--randomize`: the tests in a random order (Node 24's `--test-randomize`; the seed is printed). */
+const randomize = process.argv.includes("--randomize") ? ["--test-randomize"] : [];
 
 const project = `socketio-test-${process.pid}`;
 const httpPort = await freePort();
@@ -49,23 +54,18 @@ let failed = true;
 try {
   if (compose(["up", "-d", "--build", "--wait", "--wait-timeout", "300"]).status !== 0)
     throw new Error("compose up failed");
-  const replicaUrls = Array.from({ length: REPLICAS }, (_, i) => {
-    const { status, stdout } = compose(["port", "--index", String(i + 1), "replica", "3000"], true);
-    if (status !== 0 || !stdout.trim()) throw new Error(`no published port for replica #${i + 1}`);
-    return `http://${stdout.trim()}`;
-  });
   const target = {
     project,
     files,
     url: `http://127.0.0.1:${httpPort}`,
     broadcaster: `http://127.0.0.1:${broadcasterPort}`,
     token,
-    replicaUrls,
+    replicas: REPLICAS,
   };
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      ["--test", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-reporter=spec", TEST_FILE],
+      ["--test", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-reporter=spec", ...randomize, TEST_FILE],
       {
         cwd: ROOT,
         env: { ...env, COMPOSE_TARGET: JSON.stringify(target) },

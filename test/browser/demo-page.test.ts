@@ -27,8 +27,6 @@ for (const parser of ["default", "msgpack"] as const) {
   describe(`the demo page in Chromium (SOCKET_PARSER=${parser})`, () => {
     let stack: Stack;
     let browser: Browser;
-    let page: Page;
-    const problems: string[] = [];
 
     before(async () => {
       stack = await startStack({
@@ -39,57 +37,72 @@ for (const parser of ["default", "msgpack"] as const) {
         serverEnv: { SOCKET_PARSER: parser },
       });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-      page = await browser.newPage();
-      page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-      page.on("pageerror", (err) => problems.push(err.message));
     });
     after(async () => {
       await browser?.close();
       await stack?.stop();
     });
 
-    const shows = (selector: string, text: string, timeout = 10_000, on: Page = page) =>
-      on.waitForFunction(
+    /** A tab of its own for each test (no test leans on another's page), with its console errors. */
+    const open = async (url: string, label: string, problems: string[]) => {
+      const page = await browser.newPage();
+      page.on("console", (m) => m.type() === "error" && problems.push(`${label}: ${m.text()}`));
+      page.on("pageerror", (err) => problems.push(`${label}: ${err.message}`));
+      await page.goto(url);
+      await shows(page, "#status", "connected");
+      // `hello` names the replica a moment after the connection: read it only once it is there.
+      await shows(page, "#replica", "replica-");
+      return page;
+    };
+
+    const shows = (page: Page, selector: string, text: string, timeout = 10_000) =>
+      page.waitForFunction(
         ([s, t]) => ((globalThis as unknown as PageGlobals).document.querySelector(s!)?.textContent ?? "").includes(t!),
         [selector, text],
         { timeout },
       );
 
-    test("loads, connects, receives ticks, joins and chats", async () => {
-      await page.goto(stack.url);
-      await shows("#status", "connected");
-      await page.waitForFunction(
-        () => Number((globalThis as unknown as PageGlobals).document.querySelector("#ticks")?.textContent) >= 2,
-        null,
-        { timeout: 10_000 },
-      );
+    const joinLobby = async (page: Page) => {
       await page.click("#join-form button");
-      await shows("#log", "joined lobby");
-      await page.fill("#text", "hello from chromium");
-      await page.click("#chat-form button");
-      await shows("#log", "me: hello from chromium");
-      assert.deepEqual(problems, [], "console errors (a CSP violation shows here)");
+      await shows(page, "#log", "joined lobby");
+    };
+
+    test("loads, connects, receives ticks, joins and chats", async () => {
+      const problems: string[] = [];
+      const page = await open(stack.url, "tab", problems);
+      try {
+        await page.waitForFunction(
+          () => Number((globalThis as unknown as PageGlobals).document.querySelector("#ticks")?.textContent) >= 2,
+          null,
+          { timeout: 10_000 },
+        );
+        await joinLobby(page);
+        await page.fill("#text", "hello from chromium");
+        await page.click("#chat-form button");
+        await shows(page, "#log", "me: hello from chromium");
+        assert.deepEqual(problems, [], "console errors (a CSP violation shows here)");
+      } finally {
+        await page.close();
+      }
     });
 
     test("a second tab on the other replica: the two chat across replicas; the cluster table shows every worker", async () => {
+      const problems: string[] = [];
+      const page = await open(stack.url, "first tab", problems);
       const first = (await page.textContent("#replica"))!;
       // Both tabs come from 127.0.0.1, so ip_hash would put them on one replica: open the other one directly.
       const other = stack.replicas.find((replica) => replica.name !== first)!;
-      const second = await browser.newPage();
-      second.on("console", (m) => m.type() === "error" && problems.push(`second tab: ${m.text()}`));
-      second.on("pageerror", (err) => problems.push(`second tab: ${err.message}`));
+      const second = await open(other.url, "second tab", problems);
       try {
-        await second.goto(other.url);
-        await shows("#status", "connected", 10_000, second);
         assert.equal(await second.textContent("#replica"), other.name);
-        await second.click("#join-form button");
-        await shows("#log", "joined lobby", 10_000, second);
+        await joinLobby(page);
+        await joinLobby(second);
         await second.fill("#text", "hello from the other replica");
         await second.click("#chat-form button");
-        await shows("#log", "hello from the other replica");
+        await shows(page, "#log", "hello from the other replica");
         await page.fill("#text", "and back");
         await page.click("#chat-form button");
-        await shows("#log", "and back", 10_000, second);
+        await shows(second, "#log", "and back");
 
         // Every worker of both replicas, this tab's own marked, and the two tabs counted among the clients.
         await page.waitForFunction(
@@ -112,17 +125,26 @@ for (const parser of ["default", "msgpack"] as const) {
         assert.deepEqual(problems, []);
       } finally {
         await second.close();
+        await page.close();
       }
     });
 
     test("its replica stops: it moves to the other one and says nothing was lost", async () => {
+      const problems: string[] = [];
+      const page = await open(stack.url, "tab", problems);
       const replica = (await page.textContent("#replica"))!;
       assert.match(replica, /^replica-\d$/);
-      assert.equal(await stack.stopService(replica), 0);
-      await shows("#recovery", "nothing lost", 15_000);
-      assert.notEqual(await page.textContent("#replica"), replica);
-      await stack.startService(replica);
-      assert.deepEqual(problems, []);
+      try {
+        await joinLobby(page);
+        assert.equal(await stack.stopService(replica), 0);
+        await shows(page, "#recovery", "nothing lost", 15_000);
+        assert.notEqual(await page.textContent("#replica"), replica);
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+        // Back for whichever test runs next.
+        if (!stack.isRunning(replica)) await stack.startService(replica);
+      }
     });
   });
 }

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { closeAll, connectClient, whoami } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { times, within } from "../helpers/wait.js";
@@ -85,37 +85,88 @@ interface ComposeTarget {
   url: string;
   broadcaster: string;
   token: string;
-  replicaUrls: string[];
+  /** How many replicas the deployment runs (`--scale replica=N`). */
+  replicas: number;
 }
 
 const target = JSON.parse(process.env.COMPOSE_TARGET ?? "null") as ComposeTarget | null;
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const compose = (...args: string[]) => docker("compose", "-p", target!.project, ...target!.files, ...args);
+const ids = (service: string, ...flags: string[]) =>
+  compose("ps", "-q", ...flags, service)
+    .split("\n")
+    .filter(Boolean);
+
+/** Each running replica's test-only port (docker-compose.test.yml): a restarted container gets a new one. */
+function replicaUrls(): string[] {
+  return ids("replica", "--status", "running").map((id) => `http://${docker("port", id, "3000").split("\n")[0]}`);
+}
+
+/** Connects through nginx once it serves (after a reload, old workers finish what they hold); WebSocket only. */
+async function connectWhenServed() {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await connectClient(target!.url, { transport: "websocket" });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200)); // pacing the attempts, not synchronisation
+    }
+  }
+}
+
+/** The running replicas and nginx, each with its start time: nginx resolved `replica` when it last started or reloaded. */
+const replicaSet = () =>
+  [...ids("replica", "--status", "running"), ...ids("nginx", "--status", "running")]
+    .map((id) => `${id} ${docker("inspect", "-f", "{{.State.StartedAt}}", id)}`)
+    .sort()
+    .join("\n");
+let servedSet: string | undefined;
+
+/**
+ * The deployment as `npm run test:compose` brought it up: every service running and healthy, `replicas`
+ * replicas, nginx balancing over those. Every test starts from it, whatever the test before it stopped, killed
+ * or scaled, so that no test depends on the order of the others.
+ */
+async function baseline(): Promise<void> {
+  servedSet ??= replicaSet(); // the first call: nginx started after the replicas were healthy (depends_on)
+  compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${target!.replicas}`);
+  if (replicaSet() === servedSet) return;
+  // nginx 1.22 resolves `replica` only when it loads its configuration (no upstream `resolve`).
+  compose("exec", "-T", "nginx", "nginx", "-s", "reload");
+  closeAll([(await connectWhenServed()).socket]);
+  servedSet = replicaSet();
+}
 
 describe(
   "docker compose: nginx -> 3 replicas x 2 workers -> Redis, with the broadcaster",
   { skip: target ? false : "run through `npm run test:compose`" },
   () => {
-    topologySuite(
-      () => ({
-        url: target!.url,
-        broadcaster: target!.broadcaster,
-        token: target!.token,
-        // nginx first (one address: the gateway), then each replica's test-only route.
-        entries: [{ url: target!.url }, ...target!.replicaUrls.map((url) => ({ url }))],
-        replicas: target!.replicaUrls.length,
-        workersPerReplica: 2,
-      }),
-      32,
-    );
+    describe("the shared end-to-end checks, through nginx and each replica's own port", () => {
+      before(baseline);
+      topologySuite(
+        () => ({
+          url: target!.url,
+          broadcaster: target!.broadcaster,
+          token: target!.token,
+          // nginx first (one address: the gateway), then each replica's test-only route.
+          entries: [{ url: target!.url }, ...replicaUrls().map((url) => ({ url }))],
+          replicas: target!.replicas,
+          workersPerReplica: 2,
+        }),
+        32,
+      );
+    });
 
     test("clients through nginx get hello, and all land on one replica (they share the gateway's address)", async () => {
+      await baseline();
       const clients = await times(8, () => connectClient(target!.url, { transport: "websocket" }));
       closeAll(clients.map((c) => c.socket));
       assert.equal(new Set(clients.map((c) => c.hello.replica)).size, 1);
     });
 
-    test("containers run hardened and bounded; Redis wants its password and is not published; nginx on loopback", () => {
+    test("containers run hardened and bounded; Redis wants its password and is not published; nginx on loopback", async () => {
+      await baseline();
       const inspect = (service: string) => {
         const id = compose("ps", "-q", service).split("\n")[0]!;
         return JSON.parse(docker("inspect", id))[0] as {
@@ -155,7 +206,8 @@ describe(
       assert.doesNotMatch(compose("logs", "--no-color", "nginx"), /\[(alert|emerg|crit)\]/);
     });
 
-    test("healthchecks are cheap shell probes that pass on 200 and fail on anything else", () => {
+    test("healthchecks are cheap shell probes that pass on 200 and fail on anything else", async () => {
+      await baseline();
       for (const [service, path] of [
         ["replica", "/readyz"],
         ["broadcaster", "/healthz"],
@@ -178,7 +230,8 @@ describe(
       }
     });
 
-    test("the broadcaster API as docs/architecture.md shows it: its curl command, run as written", () => {
+    test("the broadcaster API as docs/architecture.md shows it: its curl command, run as written", async () => {
+      await baseline();
       const output = documentedCurl(target!.broadcaster, target!.token);
       assert.match(output, /^HTTP\/1\.1 202 Accepted/m);
       assert.match(output, /\{"ok":true,"position":\{"channel":"\*","epoch":"[^"]+","offset":\d+\}\}/);
@@ -190,6 +243,7 @@ describe(
     });
 
     test("what .env sets reaches the containers that read it, and takes effect", async () => {
+      await baseline();
       const envOf = (service: string) => {
         const id = compose("ps", "-q", service).split("\n")[0]!;
         return (JSON.parse(docker("inspect", id))[0] as { Config: { Env: string[] } }).Config.Env;
@@ -221,6 +275,7 @@ describe(
     });
 
     test("delivery: a replica killed, a rolling restart, scaling up and down: nothing lost", async (t) => {
+      await baseline();
       const stream = new NumberedStream(target!.broadcaster, target!.token);
       try {
         // Through nginx, both transports: they all reach one replica (the gateway's address), and move to the
@@ -286,17 +341,16 @@ describe(
       }
     });
 
-    test("scaling: a new replica serves once nginx reloads; stopped replicas drain and exit 0 within the grace period", () => {
-      const original = compose("ps", "-q", "replica").split("\n").filter(Boolean);
-      assert.equal(original.length, target!.replicaUrls.length);
+    test("scaling: a new replica serves once nginx reloads; stopped replicas drain and exit 0 within the grace period", async () => {
+      await baseline();
+      const original = ids("replica");
+      assert.equal(original.length, target!.replicas);
       // What the README tells users: scale without recreating, then reload nginx so it resolves `replica` again.
       const replicas = String(original.length + 1);
       compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${replicas}`);
       compose("exec", "-T", "nginx", "nginx", "-s", "reload");
       compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${replicas}`);
-      const added = compose("ps", "-q", "replica")
-        .split("\n")
-        .filter((id) => id && !original.includes(id));
+      const added = ids("replica").filter((id) => !original.includes(id));
       assert.equal(added.length, 1);
 
       // Stop the original replicas, as `docker compose stop` does, one container at a time.
@@ -309,18 +363,17 @@ describe(
         assert.equal(code, "0", `replica ${id} exited with ${code} (137: killed at the end of the grace period)`);
         assert.ok(seconds < GRACE_SECONDS, `stop took ${seconds} s, longer than stop_grace_period`);
       }
-    });
 
-    test("clients through nginx now reach the added replica", async () => {
-      const added = compose("ps", "-q", "--status", "running", "replica").split("\n").filter(Boolean);
-      assert.equal(added.length, 1);
+      // Clients through nginx now reach the added replica, the only one left.
+      assert.deepEqual(ids("replica", "--status", "running"), added);
       const { socket, hello } = await connectClient(target!.url, { transport: "polling" });
       socket.disconnect();
       // The replica's name defaults to its hostname, which Docker sets to the short container id.
       assert.ok(added[0]!.startsWith(hello.replica), `hello from ${hello.replica}, expected ${added[0]}`);
     });
 
-    test("`docker compose stop replica` exits 0 within the grace period", () => {
+    test("`docker compose stop replica` exits 0 within the grace period", async () => {
+      await baseline();
       const ids = compose("ps", "-q", "replica").split("\n").filter(Boolean);
       const started = Date.now();
       compose("stop", "replica");
@@ -329,23 +382,7 @@ describe(
     });
 
     test("`docker compose stop` with WebSocket clients connected: every container exits 0, every client is let go", async () => {
-      // The replicas stopped by the test before, started again; nginx reloaded, as their addresses may change.
-      compose("up", "-d", "--no-recreate", "--wait", "replica");
-      compose("exec", "-T", "nginx", "nginx", "-s", "reload");
-      // The reload is asynchronous, and old nginx workers (with the old addresses) finish what they hold: connect
-      // when it serves again. WebSocket clients: once connected, they send no new request that an old worker
-      // could take.
-      const connectWhenServed = async () => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          try {
-            return await connectClient(target!.url, { transport: "websocket" });
-          } catch (err) {
-            if (Date.now() > deadline) throw err;
-            await new Promise((resolve) => setTimeout(resolve, 200)); // pacing the attempts, not synchronisation
-          }
-        }
-      };
+      await baseline();
       const clients = await times(4, () => connectWhenServed());
       const reasons = clients.map(
         ({ socket }) => new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason))),

@@ -54,11 +54,7 @@ export const DOCUMENTED_COMMANDS: Record<string, Exercised> = {
     same: "5 s windows, no settling, no report file",
   },
   "npm test -- services/server/app": { by: ".ci/run", runs: "npm test -- services/server/app" },
-  "npm test -- --randomize services": {
-    by: ".ci/run",
-    runs: "npm test -- --randomize services scripts client docs",
-    same: "with the other per-service folders too",
-  },
+  "npm test -- --randomize": { by: ".ci/run", runs: "npm test -- --randomize" },
   "npm start": {
     by: "test/docs/commands.test.ts",
     runs: '"npm", ["start"]',

@@ -52,15 +52,25 @@ describe("local stack: nginx -> 2 replicas x 2 workers -> Redis, with the broadc
     const log = readFileSync(join(stack.logDir, "nginx", "error.log"), "utf8");
     assert.doesNotMatch(log, /\[(alert|emerg|crit)\]/);
   });
+});
 
-  test("stop() leaves no process behind", async () => {
-    const tree = processTree(stack.services.map((name) => stack.process(name).child.pid!));
-    // Every worker is in the tree (their pids came in hello).
-    for (const { hello } of suite.clients())
-      assert.ok(tree.includes(hello.pid), `worker ${hello.pid} not found under the stack`);
-    closeAll(suite.clients().map((c) => c.socket));
-    await stack.stop();
-    const left = tree.filter(isAlive);
-    assert.deepEqual(left, [], `still running: ${left.join(", ")}`);
+// A stack of its own: stopping the shared one would fail whichever of the tests above ran after it.
+describe("stop() of the local stack", () => {
+  test("leaves no process behind: Redis, nginx, the broadcaster, every primary and worker", async () => {
+    const stack = await startStack({ replicas: 2, workers: 2, tickIntervalMs: 0, logLevel: "warn" });
+    try {
+      const tree = processTree(stack.services.map((name) => stack.process(name).child.pid!));
+      // Every worker is in the tree (their pids come in hello); 16 clients reach all four.
+      const clients = await times(16, (i) => connectClient(stack.url, { localAddress: `127.${40 + i}.0.1` }));
+      closeAll(clients.map((c) => c.socket));
+      const workers = new Set(clients.map((c) => c.hello.pid));
+      assert.equal(workers.size, 4, "16 clients over 16 addresses reached every worker");
+      for (const pid of workers) assert.ok(tree.includes(pid), `worker ${pid} not found under the stack`);
+      await stack.stop();
+      const left = tree.filter(isAlive);
+      assert.deepEqual(left, [], `still running: ${left.join(", ")}`);
+    } finally {
+      await stack.stop();
+    }
   });
 });
