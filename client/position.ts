@@ -3,11 +3,13 @@
  * library. No imports at all: browsers load this file as it is compiled, next to the rest of client/.
  *
  * Every message published through the history (a broadcast to everyone, or to a room) carries, as its event's
- * last argument, `{ "~pos": [channel, epoch, offset] }`:
+ * last argument, `{ "~pos": [channel, epoch, offset, publishedAt] }`:
  * - `channel`: `"*"` for a broadcast to everyone, else the Socket.IO room (`"room:lobby"`);
  * - `epoch`: names one life of the channel's history; it changes when the history was lost (Redis restarted
  *   empty, or the channel stayed idle past its metadata's lifetime), and positions of another epoch mean nothing;
- * - `offset`: 1, 2, 3, … within the epoch, in the order Redis published them, without gaps.
+ * - `offset`: 1, 2, 3, … within the epoch, in the order Redis published them, without gaps;
+ * - `publishedAt`: when Redis appended it, in milliseconds since the epoch, by Redis's clock (the servers'
+ *   delivery-latency metric reads it; a client may ignore it).
  * Clients that do not resume see one more argument and can ignore it.
  */
 
@@ -27,10 +29,18 @@ export interface Position {
 export function positionOf(arg: unknown): Position | undefined {
   if (typeof arg !== "object" || arg === null || !(POSITION_KEY in arg)) return undefined;
   const value = (arg as Record<string, unknown>)[POSITION_KEY];
-  if (!Array.isArray(value) || value.length !== 3) return undefined;
+  // Three elements before publishedAt was added: a message kept in the history since still resumes.
+  if (!Array.isArray(value) || (value.length !== 3 && value.length !== 4)) return undefined;
   const [channel, epoch, offset] = value as unknown[];
   if (typeof channel !== "string" || typeof epoch !== "string" || typeof offset !== "number") return undefined;
   return { channel, epoch, offset };
+}
+
+/** When Redis appended the message whose last argument is `arg` (ms since the epoch), if it says. */
+export function publishedAtOf(arg: unknown): number | undefined {
+  if (typeof arg !== "object" || arg === null || !(POSITION_KEY in arg)) return undefined;
+  const value = (arg as Record<string, unknown>)[POSITION_KEY];
+  return Array.isArray(value) && typeof value[3] === "number" ? value[3] : undefined;
 }
 
 /** What a client asks for in `sync`: its position per channel (`null`: "I have none, tell me where we are"). */

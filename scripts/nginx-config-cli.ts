@@ -33,6 +33,7 @@ const options = {
   maxHttpBufferSize: read.integer("MAX_HTTP_BUFFER_SIZE"),
   handshakeRate: read.integer("NGINX_HANDSHAKE_RATE"),
   handshakeBurst: read.integer("NGINX_HANDSHAKE_BURST"),
+  statusListen: read.string("NGINX_STATUS_LISTEN"),
 };
 const workerConnections = read.integer("NGINX_WORKER_CONNECTIONS");
 try {

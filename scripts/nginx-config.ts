@@ -27,6 +27,8 @@ export interface NginxConfigOptions {
   pingTimeoutMs?: number;
   /** The servers' MAX_HTTP_BUFFER_SIZE. @default 1000000 */
   maxHttpBufferSize?: number;
+  /** A second `listen` serving only `/stub_status`, for the Prometheus nginx exporter. @default none */
+  statusListen?: string;
   /** Said by nginx's own `/healthz`. @default "nginx" */
   instance?: string;
   /** New Engine.IO sessions per second per client address, sustained. @default 20 */
@@ -74,12 +76,31 @@ export function renderNginxConfig(options: NginxConfigOptions, template = readFi
     NGINX_INSTANCE: options.instance ?? "nginx",
     NGINX_HANDSHAKE_RATE: String(options.handshakeRate ?? DEFAULT_HANDSHAKE_RATE),
     NGINX_HANDSHAKE_BURST: String(options.handshakeBurst ?? DEFAULT_HANDSHAKE_BURST),
+    NGINX_STATUS_SERVER: options.statusListen ? statusServer(options.statusListen) : "",
   };
   return template.replace(/\$\{([A-Z_]+)\}/g, (placeholder, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`nginx template: no value for ${placeholder}`);
     return value;
   });
+}
+
+/** nginx's connection counts for the Prometheus exporter, on a port of their own (never the public one). */
+function statusServer(listen: string): string {
+  return [
+    "# stub_status for the Prometheus nginx exporter (NGINX_STATUS_LISTEN): a port Compose never publishes.",
+    "server {",
+    `    listen ${listen};`,
+    "    server_tokens off;",
+    "    access_log off;",
+    "    location = /stub_status {",
+    "        stub_status;",
+    "    }",
+    "    location / {",
+    "        return 404;",
+    "    }",
+    "}",
+  ].join("\n");
 }
 
 export interface MainConfigOptions {

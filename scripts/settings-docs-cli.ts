@@ -1,5 +1,6 @@
 /**
- * Writes `.env.example` and the tables of docs/configuration.md from services/shared/settings.ts:
+ * Writes `.env.example` and the tables of docs/configuration.md from services/shared/settings.ts, and the
+ * table of docs/metrics.md from services/shared/metrics.ts:
  *
  *   npm run settings:docs            # write them
  *   npm run settings:docs -- --check # exit 1, naming the files, when they differ from the declarations
@@ -7,12 +8,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { METRICS_DOC, renderMetricsDoc } from "./metrics-docs.js";
 import { CONFIGURATION_DOC, REPO_ROOT, renderConfigurationDoc, renderEnvExample } from "./settings-docs.js";
 
 const { values } = parseArgs({ options: { check: { type: "boolean" } } });
 const files = [
   { path: join(REPO_ROOT, ".env.example"), render: () => renderEnvExample() },
   { path: join(REPO_ROOT, CONFIGURATION_DOC), render: (current: string) => renderConfigurationDoc(current) },
+  { path: join(REPO_ROOT, METRICS_DOC), render: (current: string) => renderMetricsDoc(current) },
 ];
 const stale: string[] = [];
 for (const file of files) {

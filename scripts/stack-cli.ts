@@ -81,6 +81,8 @@ try {
 }
 if (signalled) await new Promise(() => undefined); // shutdown() exits once the stack has stopped
 
-const { url, broadcaster, token, redis, replicas, logDir } = stack;
-process.stdout.write(JSON.stringify({ ready: true, url, broadcaster, token, redis, replicas, logs: logDir }) + "\n");
+const { url, broadcaster, broadcasterMetrics, token, redis, replicas, logDir } = stack;
+process.stdout.write(
+  JSON.stringify({ ready: true, url, broadcaster, broadcasterMetrics, token, redis, replicas, logs: logDir }) + "\n",
+);
 process.stderr.write(`ready: open ${url} (logs in ${logDir}); Ctrl+C stops everything\n`);

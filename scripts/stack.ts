@@ -59,6 +59,8 @@ export interface ReplicaInfo {
   name: string;
   url: string;
   pid: number;
+  /** Its `/metrics` (the primary's, for all its workers), on loopback; never behind nginx. */
+  metrics: string;
 }
 
 export interface Stack {
@@ -66,6 +68,8 @@ export interface Stack {
   url: string;
   /** The broadcaster's HTTP API. */
   broadcaster: string;
+  /** The broadcaster's `/metrics`. */
+  broadcasterMetrics: string;
   token: string;
   /** REDIS_URL, password included. */
   redis: string;
@@ -155,6 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await launch("redis");
 
     const replicaPorts = await Promise.all(Array.from({ length: replicaCount }, () => freePort()));
+    const metricsPorts = await Promise.all(Array.from({ length: replicaCount + 1 }, () => freePort()));
     const nginxPort = options.port || (await freePort());
     const url = `http://127.0.0.1:${nginxPort}`;
     replicaPorts.forEach((port, i) =>
@@ -165,6 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...baseEnv(),
           PORT: String(port),
           HOST: "127.0.0.1",
+          METRICS_PORT: String(metricsPorts[i]),
           WORKERS: String(options.workers ?? 2),
           REPLICA_NAME: `replica-${i + 1}`,
           REDIS_URL: redisUrl,
@@ -193,6 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...baseEnv(),
         BROADCASTER_PORT: String(broadcasterPort),
         BROADCASTER_HOST: "127.0.0.1",
+        METRICS_PORT: String(metricsPorts[replicaCount]),
         BROADCASTER_TOKEN: token,
         REDIS_URL: redisUrl,
         TICK_INTERVAL_MS: String(options.tickIntervalMs ?? 1000),
@@ -254,6 +261,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       url,
       broadcaster: broadcasterUrl,
+      broadcasterMetrics: `http://127.0.0.1:${metricsPorts[replicaCount]}/metrics`,
       token,
       redis: redisUrl,
       redisDir,
@@ -261,6 +269,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name: `replica-${i + 1}`,
         url: `http://127.0.0.1:${port}`,
         pid: get(`replica-${i + 1}`).proc?.child.pid ?? 0,
+        metrics: `http://127.0.0.1:${metricsPorts[i]}/metrics`,
       })),
       logDir,
       services: [...services.keys()],

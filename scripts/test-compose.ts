@@ -21,11 +21,15 @@ const randomize = process.argv.includes("--randomize") ? ["--test-randomize"] : 
 const project = `socketio-test-${process.pid}`;
 const httpPort = await freePort();
 const broadcasterPort = await freePort();
+const prometheusPort = await freePort();
 const token = randomBytes(24).toString("hex");
 const env = {
   ...process.env,
   HTTP_PORT: String(httpPort),
   BROADCASTER_PORT: String(broadcasterPort),
+  // Prometheus and the exporters too (docs/metrics.md); every `docker compose` call of the suite inherits it.
+  COMPOSE_PROFILES: "observability",
+  PROMETHEUS_PORT: String(prometheusPort),
   BROADCASTER_TOKEN: token,
   TICK_INTERVAL_MS: "200",
   // The suite's round-trip loops send far more than a person would; the limiter has its own test.
@@ -59,6 +63,7 @@ try {
     files,
     url: `http://127.0.0.1:${httpPort}`,
     broadcaster: `http://127.0.0.1:${broadcasterPort}`,
+    prometheus: `http://127.0.0.1:${prometheusPort}`,
     token,
     replicas: REPLICAS,
   };

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import { channels, report } from "../shared/instrumentation.js";
 import type { Logger } from "../shared/logger.js";
 import { roomKey } from "../shared/names.js";
 import { parseBroadcastRequest, type BroadcastRequest } from "./broadcast-request.js";
@@ -50,6 +51,7 @@ export function createBroadcastApi({
   app.post(
     "/broadcast",
     (req, res, next) => {
+      res.once("finish", () => report(channels.broadcastRequest, () => ({ status: res.statusCode })));
       if (token === undefined) {
         return void res.status(503).json({ error: "broadcast API disabled: set BROADCASTER_TOKEN to enable it" });
       }

@@ -6,6 +6,8 @@ import type { LogLevel } from "../shared/logger.js";
 export interface BroadcasterConfig {
   /** `BROADCASTER_PORT`: the HTTP API. @default 8081 */
   port: number;
+  /** `METRICS_PORT`: `/metrics`, on `host`; 0 picks a free port. @default 9464 */
+  metricsPort: number;
   /** `BROADCASTER_HOST`: keep it loopback or internal; Compose sets 0.0.0.0 inside the container. @default "127.0.0.1" */
   host: string;
   /** `BROADCASTER_TOKEN`: bearer token for `POST /broadcast`; unset keeps the API off. At least 16 characters. */
@@ -50,6 +52,7 @@ export function loadBroadcasterConfig(env: Readonly<Record<string, string | unde
   );
   const config: BroadcasterConfig = {
     port: read.integer("BROADCASTER_PORT"),
+    metricsPort: read.integer("METRICS_PORT"),
     host: read.string("BROADCASTER_HOST"),
     token,
     redisUrl: redisUrl ?? "",

@@ -3,11 +3,13 @@ import { ConfigError, EX_CONFIG } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { History } from "../shared/history.js";
 import { closeRedis, createRedisClient, exitOnAuthFailure } from "../shared/redis.js";
+import { serveMetrics } from "../shared/metrics.js";
 import { ResumablePublisher } from "../shared/resumable-publisher.js";
 import { onShutdownSignal } from "../shared/signals.js";
 import { createBroadcastApi } from "./api.js";
 import { SHUTDOWN_RESERVE_MS } from "../shared/settings.js";
 import { loadBroadcasterConfig } from "./config.js";
+import { broadcasterMetrics } from "./metrics.js";
 import { startTicker } from "./ticker.js";
 
 let config;
@@ -31,6 +33,10 @@ const history = new History(redis, { key: config.redisKey, ...config.history });
 // Same key (and the emitter's default msgpack parser) as the servers' adapter, or nobody receives anything.
 const publisher = new ResumablePublisher(history, config.redisKey);
 const redisReady = () => redis.isReady;
+const metrics = broadcasterMetrics(redisReady);
+metrics.measure(publisher);
+// `/metrics` on a port of its own (docs/metrics.md), never the API's.
+const metricsServer = serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
 
 const stopTicker = startTicker(publisher, redisReady, config.tickIntervalMs, log);
 if (config.token === undefined) {
@@ -73,6 +79,7 @@ onShutdownSignal(log, async () => {
     server.closeAllConnections();
   }, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS).unref();
   server.closeIdleConnections();
+  void metricsServer.then((metricsServer) => metricsServer.close());
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await closeRedis(redis);
   log.info("stopped", { exitCode: cut ? 1 : 0 });

@@ -13,6 +13,10 @@ export interface ServerConfig {
   port: number;
   /** `HOST`: the address it binds. @default "0.0.0.0" */
   host: string;
+  /** `METRICS_PORT`: the primary's `/metrics`, on `host`; 0 picks a free port. @default 9464 */
+  metricsPort: number;
+  /** `METRICS_WORKER_TIMEOUT_MS`: how long a scrape waits for each worker. @default 1000 */
+  metricsWorkerTimeoutMs: number;
   /** `LISTEN_BACKLOG`: pending connections the kernel queues (capped by net.core.somaxconn). @default 4096 */
   listenBacklog: number;
   /** `WORKERS`: cluster workers per replica. @default os.availableParallelism() */
@@ -76,6 +80,8 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
   const config: ServerConfig = {
     port,
     host: read.string("HOST"),
+    metricsPort: read.integer("METRICS_PORT"),
+    metricsWorkerTimeoutMs: read.integer("METRICS_WORKER_TIMEOUT_MS"),
     listenBacklog: read.integer("LISTEN_BACKLOG"),
     workers: read.integer("WORKERS", availableParallelism()),
     replicaName: read.string("REPLICA_NAME", hostname()),

@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from "node:http";
+import type { Registry } from "prom-client";
 import type { Identity } from "../shared/events.js";
 import { History } from "../shared/history.js";
 import type { Logger } from "../shared/logger.js";
@@ -9,6 +10,7 @@ import { createSocketServer } from "./app/socket-server.js";
 import type { ServerConfig } from "./config.js";
 import { clusterAdapter, redisAdapter } from "./delivery/adapters.js";
 import { resumableDelivery } from "./delivery/delivery.js";
+import { workerMetrics } from "./metrics/worker-metrics.js";
 import type { AppServer } from "./socket-types.js";
 
 /** What a cluster worker runs (cluster/worker.ts), built without knowing about `cluster` or sticky. */
@@ -18,6 +20,8 @@ export interface WorkerApp {
   httpServer: HttpServer;
   /** "redis" or "cluster". */
   adapterKind: string;
+  /** This worker's metrics (metrics/worker-metrics.ts); the primary collects them for its /metrics. */
+  metrics: Registry;
   /** Disconnects every socket and closes the adapter's connections. */
   close(): Promise<void>;
 }
@@ -66,11 +70,14 @@ export function createWorkerApp(
     isDraining,
     ...(history ? { delivery: resumableDelivery(history, new ResumablePublisher(history, config.redisKey)) } : {}),
   });
+  const metrics = workerMetrics(io, identity);
   return {
     io,
     httpServer,
     adapterKind: adapter.kind,
+    metrics: metrics.registry,
     close: async () => {
+      metrics.stop();
       // io.close() disconnects every socket and closes the (never listening) http server, whose
       // ERR_SERVER_NOT_RUNNING is expected here.
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -41,7 +41,7 @@ export interface HistoryRead {
 
 /**
  * Appends and publishes in one step, inside Redis: the next offset of the channel, the message with its
- * position spliced in (`prefix` + `{ "~pos": [channel, epoch, offset] }` + `suffix`, see position.ts), kept in
+ * position spliced in (`prefix` + `{ "~pos": [channel, epoch, offset, publishedAt] }` + `suffix`, see position.ts), kept in
  * the channel's bounded history and PUBLISHed. A script runs alone, so the order of offsets is the order in
  * which subscribers receive the messages, and a message is never in the history without having been
  * published, nor published without its place in the history.
@@ -67,7 +67,7 @@ end
 local offset = redis.call('HINCRBY', meta, 'top', 1)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local message = ARGV[1] .. cmsgpack.pack({['~pos'] = {ARGV[4], epoch, offset}}) .. ARGV[2]
+local message = ARGV[1] .. cmsgpack.pack({['~pos'] = {ARGV[4], epoch, offset, now}}) .. ARGV[2]
 redis.call('RPUSH', messages, message)
 redis.call('RPUSH', times, now)
 redis.call('LTRIM', messages, -size, -1)

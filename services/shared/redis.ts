@@ -1,3 +1,4 @@
+import { channels, report } from "./instrumentation.js";
 import { createClient, type RedisClientType } from "redis";
 import { EX_CONFIG, redact } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -62,7 +63,10 @@ export function createRedisClient(url: string, logger: Logger, options: RedisCli
   client.on("ready", () => {
     if (!healthy) log.info("redis connection restored");
     healthy = true;
+    report(channels.redisState, () => ({ name: options.name, state: "ready" }));
   });
+  client.on("reconnecting", () => report(channels.redisState, () => ({ name: options.name, state: "reconnecting" })));
+  client.on("end", () => report(channels.redisState, () => ({ name: options.name, state: "end" })));
   return client;
 }
 

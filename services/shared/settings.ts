@@ -80,6 +80,19 @@ export const SETTINGS = {
     compose: { omit: "every interface of the container, reachable on the backend network only" },
     description: "The address the primary binds.",
   },
+  METRICS_PORT: {
+    group: "replica", readBy: ["replica", "broadcaster"], type: "integer", default: 9464, min: 0, max: 65_535,
+    compose: { omit: "9464 inside every container, on the backend network only, where Prometheus scrapes it" },
+    description:
+      "Where `/metrics` is served (Prometheus text format): by a replica's primary for all its workers, on " +
+      "`HOST`, and by the broadcaster, on `BROADCASTER_HOST`; 0 picks a free port (logged). docs/metrics.md.",
+  },
+  METRICS_WORKER_TIMEOUT_MS: {
+    group: "replica", readBy: ["replica"], type: "integer", default: 1_000, min: 50, max: 60_000,
+    description:
+      "How long a scrape waits for each worker: one that does not answer in time (restarting, busy) is left " +
+      "out of that scrape and counted in `socketio_metrics_workers_missing`; the scrape never fails for it.",
+  },
   WORKERS: {
     group: "replica", readBy: ["replica"], type: "integer", min: 1, max: 256, defaultText: "CPUs available",
     description: "Cluster workers per replica.",
@@ -252,6 +265,12 @@ export const SETTINGS = {
     group: "nginx", readBy: ["nginx-config"], type: "string", default: "80", compose: "set",
     description: "nginx's `listen` argument, e.g. `8080` or `127.0.0.1:8080`.",
   },
+  NGINX_STATUS_LISTEN: {
+    group: "nginx", readBy: ["nginx-config"], type: "string", compose: "set",
+    description:
+      "A second `listen` for nginx's `stub_status` alone (Compose: `8090`, on its networks, never published), " +
+      "read by the Prometheus nginx exporter; unset: none.",
+  },
   NGINX_UPSTREAMS: {
     group: "nginx", readBy: ["nginx-config"], type: "list", compose: "set", example: "replica-1:3000,replica-2:3000",
     description: "Required: the replicas, comma-separated `host:port` (Compose: `replica:3000`, every replica).",
@@ -286,6 +305,11 @@ export const SETTINGS = {
   REPLICA_MEMORY_LIMIT: {
     group: "compose", readBy: ["compose"], type: "string", default: "1g",
     description: "Memory limit of each replica container (about 36 kB per connection plus ~60 MB per worker).",
+  },
+  PROMETHEUS_PORT: {
+    group: "compose", readBy: ["compose"], type: "integer", default: 9090, min: 1, max: 65_535,
+    description:
+      "Prometheus's port on the host's loopback, with `docker compose --profile observability up` (docs/metrics.md).",
   },
   REDIS_PASSWORD: {
     group: "compose", readBy: ["compose"], type: "string", default: "local-dev-only-change-me", secret: true,

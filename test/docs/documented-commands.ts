@@ -33,6 +33,11 @@ export const DOCUMENTED_COMMANDS: Record<string, Exercised> = {
     runs: '"up", "-d", "--build", "--wait"',
     same: "detached and waiting for health, under a project name and free ports of its own",
   },
+  "docker compose --profile observability up --build": {
+    by: "scripts/test-compose.ts",
+    runs: 'COMPOSE_PROFILES: "observability"',
+    same: "the profile through COMPOSE_PROFILES, detached and waiting for health, on free ports",
+  },
   "npm ci && npm test": { by: ".ci/run", runs: "npm ci --no-audit --no-fund" },
   "npm test": { by: ".ci/run", runs: "npm test" },
   "npm run test:compose": { by: ".ci/run", runs: "npm run test:compose" },

@@ -20,9 +20,10 @@ interface ReadyLine {
   ready: boolean;
   url: string;
   broadcaster: string;
+  broadcasterMetrics: string;
   token: string;
   redis: string;
-  replicas: Array<{ name: string; url: string; pid: number }>;
+  replicas: Array<{ name: string; url: string; pid: number; metrics: string }>;
 }
 
 test("the stack CLI prints one ready line, serves, and stops every process on SIGINT with exit 0", async () => {
@@ -47,6 +48,11 @@ test("the stack CLI prints one ready line, serves, and stops every process on SI
       ["replica-1", "replica-2"],
     );
 
+    // Where each /metrics is: loopback ports of their own, answering.
+    for (const metrics of [ready.broadcasterMetrics, ...ready.replicas.map((r) => r.metrics)]) {
+      assert.match(metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      assert.equal((await fetch(metrics)).status, 200, metrics);
+    }
     const { socket, hello } = await connectClient(ready.url);
     socket.disconnect();
     assert.match(hello.replica, /^replica-[12]$/);

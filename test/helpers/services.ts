@@ -32,7 +32,11 @@ async function startService(
 ): Promise<TestService> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `test-${service}-`));
-  const portEnv = service === "server" ? { PORT: String(port), HOST: "127.0.0.1" } : { BROADCASTER_PORT: String(port) };
+  // METRICS_PORT=0: a free port, as several of them may run at once (a test that reads /metrics sets one).
+  const portEnv =
+    service === "server"
+      ? { PORT: String(port), HOST: "127.0.0.1", METRICS_PORT: "0" }
+      : { BROADCASTER_PORT: String(port), METRICS_PORT: "0" };
   const proc = startProcess(
     service,
     process.execPath,

@@ -1,3 +1,4 @@
+import { channels, report } from "../../shared/instrumentation.js";
 import type { Refusal } from "../../shared/events.js";
 import type { Logger } from "../../shared/logger.js";
 import { SETTINGS } from "../../shared/settings.js";
@@ -100,6 +101,7 @@ export function useRateLimits(io: AppServer, { perSecond, burst }: RateLimitOpti
       if (!closeForAbuse(conn, budget, "too many packets", { packetsPerSecond: perSecond * PACKETS_PER_EVENT })) {
         return;
       }
+      report(channels.rateLimited, () => ({ kind: "packets" }));
       // At once, so that Engine.IO drops the rest of what was read with this packet. A DISCONNECT first
       // (`io server disconnect`): socket.io-client then does not reconnect by itself, as it would after a
       // plain transport close. The events read before this one are dropped too.
@@ -120,6 +122,7 @@ export function useRateLimits(io: AppServer, { perSecond, burst }: RateLimitOpti
       }
       budget.refusals++;
       budget.refusedTotal++;
+      report(channels.rateLimited, () => ({ kind: "event" }));
       const ack = packet[packet.length - 1];
       // Every ack in the event contract accepts a Refusal (checked by EveryAckAcceptsRefusal in events.ts).
       if (typeof ack === "function")
@@ -131,6 +134,7 @@ export function useRateLimits(io: AppServer, { perSecond, burst }: RateLimitOpti
             event: packet[0],
           })
         ) {
+          report(channels.rateLimited, () => ({ kind: "disconnect" }));
           socket.disconnect(true);
         }
         return;

@@ -1,11 +1,14 @@
 import cluster, { type Worker } from "node:cluster";
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import { setupPrimary as setupClusterAdapterPrimary } from "@socket.io/cluster-adapter";
 // setupMaster is sticky's typed name for setupPrimary.
 import { setupMaster as setupStickyPrimary } from "@socket.io/sticky";
 import { EX_CONFIG } from "../../shared/config.js";
 import type { Logger } from "../../shared/logger.js";
+import { channels, report } from "../../shared/instrumentation.js";
+import { serveMetrics } from "../../shared/metrics.js";
 import { onShutdownSignal } from "../../shared/signals.js";
+import { primaryMetrics } from "../metrics/primary-metrics.js";
 import { RespawnBackoff } from "./respawn-backoff.js";
 import { SHUTDOWN_RESERVE_MS } from "../../shared/settings.js";
 import type { ServerConfig } from "../config.js";
@@ -45,7 +48,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     const worker = cluster.fork();
     const gate = gateHandoff(worker);
     worker.on("message", (message: unknown) => {
-      if (!isWorkerMessage(message)) return;
+      if (!isWorkerMessage(message) || message.type !== "worker:ready") return;
       log.info("worker ready", { worker: worker.id, workerPid: worker.process.pid, heldMessages: gate.held });
       readyAt.set(worker.id, Date.now());
       gate.open();
@@ -65,10 +68,21 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     }
     const delayMs = backoff.next(ready === undefined ? undefined : Date.now() - ready);
     log.error("worker died, respawning", { worker: worker.id, code, signal, delayMs, crashes: backoff.failures });
+    report(channels.workerRestart, () => ({ delayMs }));
     setTimeout(() => {
       if (!stopping) fork();
     }, delayMs).unref();
   });
+
+  // `/metrics` for the whole replica, on a port of its own (docs/metrics.md).
+  const metrics = primaryMetrics({
+    replica: config.replicaName,
+    workerTimeoutMs: config.metricsWorkerTimeoutMs,
+    readyWorkers: () =>
+      Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && readyAt.has(w.id)),
+  });
+  let metricsServer: Promise<Server> | undefined;
+  const serveReplicaMetrics = () => serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
 
   httpServer.on("error", (err) => {
     log.error("cannot listen", { err, port: config.port });
@@ -81,6 +95,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
   // forks, which are synchronous, in this same callback.
   httpServer.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
     for (let i = 0; i < config.workers; i++) fork();
+    metricsServer = serveReplicaMetrics();
     const address = httpServer.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     log.info("listening", {
@@ -97,6 +112,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     // Workers answer /readyz 503 and refuse new sessions for DRAIN_DELAY_MS, then close their sockets; the
     // listener closes at the same time, so reconnecting clients are refused here and nginx sends them on.
     setTimeout(() => httpServer.close(), config.drainDelayMs).unref();
+    void metricsServer?.then((server) => server.close());
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     const exited = workers.map(
       (w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once("exit", () => resolve()))),

@@ -30,6 +30,7 @@
  */
 import type { Worker } from "node:cluster";
 import { Socket } from "node:net";
+import { channels, report } from "../../shared/instrumentation.js";
 
 type Send = (...args: unknown[]) => boolean;
 
@@ -72,6 +73,7 @@ export function gateHandoff(worker: Worker): HandoffGate {
         callback?.(err);
       };
     }
+    if (socket instanceof Socket) report(channels.handoff, () => ({ outcome: queue ? "held" : "handed" }));
     if (!queue) return send(...args);
     queue.push(args);
     return true;
@@ -81,7 +83,9 @@ export function gateHandoff(worker: Worker): HandoffGate {
   // will never reach the dead worker. Answer 503 so that clients and health checks learn it now.
   worker.once("exit", () => {
     for (const socket of inFlight) {
-      if ((socket as unknown as SocketInternals)._handle && !socket.destroyed) socket.end(WORKER_FAILED_RESPONSE);
+      if (!(socket as unknown as SocketInternals)._handle || socket.destroyed) continue;
+      socket.end(WORKER_FAILED_RESPONSE);
+      report(channels.handoff, () => ({ outcome: "refused" }));
     }
     inFlight.clear();
     queue = undefined;

@@ -44,6 +44,13 @@ export function runWorker({ drainDelayMs, createApp }: WorkerOptions, baseLog: L
   process.on("message", (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === "primary:drain") void drain();
+    if (message.type === "primary:metrics") {
+      const { id } = message;
+      app.metrics.getMetricsAsJSON().then(
+        (metrics) => send({ type: "worker:metrics", id, metrics }),
+        (err: unknown) => log.warn("metrics not collected", { err }),
+      );
+    }
   });
 
   // Ctrl+C reaches every process of the terminal's group; the primary coordinates the shutdown.

@@ -1,6 +1,8 @@
 import { createAdapter as createClusterAdapter } from "@socket.io/cluster-adapter";
 import { createAdapter as createRedisAdapter } from "@socket.io/redis-adapter";
 import type { ServerOptions } from "socket.io";
+import { channels, report, type Delivered } from "../../shared/instrumentation.js";
+import { publishedAtOf } from "../../shared/position.js";
 import type { Logger } from "../../shared/logger.js";
 import { closeRedis, createRedisClient, type RedisClient } from "../../shared/redis.js";
 import type { Readiness } from "../app/http-app.js";
@@ -41,7 +43,9 @@ export function redisAdapter(options: RedisAdapterOptions, log: Logger): Adapter
     kind: "redis",
     redis: pub,
     adapter: guardIncoming(
-      createRedisAdapter(pub, sub, { key: options.key, requestsTimeout: options.requestsTimeoutMs ?? 5_000 }),
+      observeDeliveries(
+        createRedisAdapter(pub, sub, { key: options.key, requestsTimeout: options.requestsTimeoutMs ?? 5_000 }),
+      ),
       // The adapter's Redis listeners: a broadcast, and a request or response from another server.
       ["onmessage", "onrequest"],
       log,
@@ -66,6 +70,49 @@ export function clusterAdapter(log: Logger): AdapterHandle {
 }
 
 type AdapterFactory = (nsp: unknown) => object;
+
+interface Parser {
+  encode(value: unknown): unknown;
+  decode(message: unknown): unknown;
+}
+
+/**
+ * Reports each broadcast this worker decodes from Redis (`channels.delivered`): its event, to everyone or a
+ * room, and how long after Redis appended it (the position's `publishedAt`). The adapter decodes a message
+ * with its `parser` right before writing it to the sockets, and only when one of them is concerned (a room
+ * message for a room without members here is skipped undecoded), so this sees what is delivered, once.
+ * @see https://github.com/socketio/socket.io-redis-adapter/blob/8.3.0/lib/index.ts (onmessage)
+ */
+export function observeDeliveries<F extends AdapterFactory>(create: F): F {
+  return function (nsp: unknown) {
+    const adapter = create(nsp) as { parser?: Parser };
+    const parser = adapter.parser;
+    if (!parser || typeof parser.decode !== "function") throw new Error("adapter has no parser to observe");
+    adapter.parser = {
+      encode: (value) => parser.encode(value),
+      decode: (message) => {
+        const args = parser.decode(message);
+        // A broadcast is [uid, packet, opts]; requests between servers (objects) go through here too.
+        if (Array.isArray(args)) report(channels.delivered, () => delivered(args));
+        return args;
+      },
+    };
+    return adapter;
+  } as F;
+}
+
+function delivered(args: unknown): Delivered {
+  const [, packet, opts] = Array.isArray(args)
+    ? (args as [unknown, { data?: unknown[] }?, { rooms?: unknown[] }?])
+    : [];
+  const data = Array.isArray(packet?.data) ? packet.data : [];
+  const publishedAt = publishedAtOf(data[data.length - 1]);
+  return {
+    event: typeof data[0] === "string" ? data[0] : "",
+    channel: (opts?.rooms?.length ?? 0) > 0 ? "room" : "all",
+    lagMs: publishedAt === undefined ? undefined : Date.now() - publishedAt,
+  };
+}
 
 /**
  * Makes the adapter's handlers of incoming messages drop, with a log line, a message they throw on, instead of

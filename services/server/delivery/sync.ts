@@ -1,3 +1,4 @@
+import { channels as instrumentation, report } from "../../shared/instrumentation.js";
 import { decode } from "notepack.io";
 import type { History } from "../../shared/history.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
@@ -30,14 +31,28 @@ export function registerSync(io: AppServer, history: History, maxRoomsPerSocket:
       const answer = ack as (result: SyncResult) => void;
       const wanted = parseSyncRequest(request, maxRoomsPerSocket + 1);
       if (typeof wanted === "string") return answer({ ok: false, error: wanted });
-      if (running) return answer({ ok: false, error: "a sync is already running" });
-      if (!allowance.take()) return answer({ ok: false, error: "too many syncs, try again later" });
+      const refuse = (error: string) => {
+        report(instrumentation.sync, () => ({ outcome: "refused", replayed: 0 }));
+        answer({ ok: false, error });
+      };
+      if (running) return refuse("a sync is already running");
+      if (!allowance.take()) return refuse("too many syncs, try again later");
       running = true;
       syncChannels(socket, history, wanted, maxRoomsPerSocket)
         .then(
-          (channels) => answer({ ok: true, channels }),
+          (channels) => {
+            for (const result of Object.values(channels)) {
+              report(instrumentation.sync, () =>
+                result.recovered
+                  ? { outcome: "recovered", replayed: result.replayed }
+                  : { outcome: "not_recovered", replayed: 0, reason: result.reason },
+              );
+            }
+            answer({ ok: true, channels });
+          },
           (err: unknown) => {
             log.warn("sync failed", { err, sid: socket.id });
+            report(instrumentation.sync, () => ({ outcome: "failed", replayed: 0 }));
             answer({ ok: false, error: "history unavailable, try again" });
           },
         )

@@ -11,6 +11,9 @@ import { closeAll, connectClient, request, type TestSocket } from "../../helpers
 import { startRedis, type TestRedis } from "../../helpers/redis.js";
 import { startBroadcaster, type TestService } from "../../helpers/services.js";
 import { startSocketNode, waitForSubscribers, type SocketNode } from "../../helpers/socket-node.js";
+import { freePort } from "../../../scripts/processes.js";
+import { METRICS } from "../../../services/shared/metrics.js";
+import { scrape, total } from "../../helpers/metrics.js";
 import { startReplyCutter } from "../../helpers/reply-cutter.js";
 import { countdown, waitFor, within } from "../../helpers/wait.js";
 
@@ -192,6 +195,48 @@ describe("broadcaster", () => {
       for (const socket of clients) socket.off("lost-reply" as never);
       await own.stop();
       await cutter.close();
+    }
+  });
+
+  test("/metrics on its own port: every declared metric; requests by status, publishes by event, Redis state", async () => {
+    const port = await freePort();
+    const own = await startBroadcaster({
+      REDIS_URL: redis.url,
+      BROADCASTER_TOKEN: TOKEN,
+      TICK_INTERVAL_MS: "0",
+      METRICS_PORT: String(port),
+    });
+    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    try {
+      const send = (body: string, headers: Record<string, string> = {}) =>
+        fetch(`${own.url}/broadcast`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
+          body,
+        }).then((res) => res.status);
+      assert.equal(await send('{"event":"metered"}'), 202);
+      assert.equal(await send('{"event":"metered","data":1}', { "idempotency-key": "m-1" }), 202);
+      assert.equal(await send('{"event":"metered","data":1}', { "idempotency-key": "m-1" }), 202); // replayed
+      assert.equal(await send('{"event":'), 400);
+      assert.equal(await send("{}", { authorization: "Bearer wrong-token-0123456789" }), 401);
+
+      const { types, samples } = await scrape(metricsUrl);
+      for (const [name, spec] of Object.entries(METRICS)) {
+        if (spec.exporter === "broadcaster") assert.equal(types.get(name), spec.type, name);
+      }
+      assert.equal(total(samples, "broadcaster_requests_total", { status: "202" }), 3);
+      assert.equal(total(samples, "broadcaster_requests_total", { status: "400" }), 1);
+      assert.equal(total(samples, "broadcaster_requests_total", { status: "401" }), 1);
+      assert.equal(
+        total(samples, "broadcaster_published_total", { event: "metered" }),
+        2,
+        "the replay is not a publish",
+      );
+      assert.equal(total(samples, "broadcaster_publish_seconds_count"), 3);
+      assert.equal(total(samples, "broadcaster_redis_connected"), 1);
+      assert.equal((await fetch(`${own.url}/metrics`)).status, 404, "not on the API's port");
+    } finally {
+      await own.stop();
     }
   });
 

@@ -1,3 +1,4 @@
+import { channels, report, type ClusterRequest } from "../../../shared/instrumentation.js";
 import type { Identity, ServerInfo, ServersResult } from "../../../shared/events.js";
 import { withTimeout } from "../../../shared/signals.js";
 import type { AppServer } from "../../socket-types.js";
@@ -17,6 +18,13 @@ export function diagnosticHandlers({ io, socket, log, identity, requestsTimeoutM
     servers: (ack: unknown) => {
       if (typeof ack !== "function") return log.debug("ignore servers without ack", { sid: socket.id });
       const answer = ack as (result: ServersResult) => void;
+      const started = performance.now();
+      const done = (outcome: ClusterRequest["outcome"]) =>
+        report(channels.clusterRequest, () => ({
+          op: "serverSideEmitWithAck",
+          seconds: (performance.now() - started) / 1000,
+          outcome,
+        }));
       // Waits for every other server the adapter knows of; one that is alive but hung makes it fail after the
       // adapter's requestsTimeout. Our own bound on top: while Redis is unreachable the adapter's request waits
       // in node-redis's offline queue, before its timer starts, and never answered.
@@ -25,8 +33,14 @@ export function diagnosticHandlers({ io, socket, log, identity, requestsTimeoutM
         requestsTimeoutMs,
         `timeout reached (${requestsTimeoutMs} ms)`,
       ).then(
-        (others) => answer({ ok: true, servers: [serverInfo(io, identity), ...others] }),
-        (err: Error) => answer({ ok: false, error: `not every server answered: ${err.message}` }),
+        (others) => {
+          done("ok");
+          answer({ ok: true, servers: [serverInfo(io, identity), ...others] });
+        },
+        (err: Error) => {
+          done(/timeout/.test(err.message) ? "timeout" : "error");
+          answer({ ok: false, error: `not every server answered: ${err.message}` });
+        },
       );
     },
   } satisfies Partial<EventHandlers>;

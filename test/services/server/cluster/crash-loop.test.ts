@@ -22,7 +22,14 @@ interface LogLine {
 test("a worker that crashes at start is respawned with backoff, and the replica is not ready", async () => {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", CRASH, SERVER_MAIN], {
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", WORKERS: "1", REPLICA_NAME: "crashy" },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      METRICS_PORT: "0",
+      WORKERS: "1",
+      REPLICA_NAME: "crashy",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {

@@ -24,7 +24,14 @@ test("a port in use: `cannot listen`, exit 1, and nothing else printed", async (
     "server",
     process.execPath,
     [SERVER_MAIN],
-    { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", WORKERS: "2", REPLICA_NAME: "late" },
+    {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      METRICS_PORT: "0",
+      WORKERS: "2",
+      REPLICA_NAME: "late",
+    },
     log,
   );
   try {

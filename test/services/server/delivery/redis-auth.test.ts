@@ -35,7 +35,7 @@ describe("wrong Redis credentials", () => {
       service,
       process.execPath,
       [MAIN[service]],
-      { PATH: process.env.PATH, LOG_LEVEL: "info", ...env },
+      { PATH: process.env.PATH, LOG_LEVEL: "info", METRICS_PORT: "0", ...env },
       join(dir, `${service}.log`),
     );
     try {
