@@ -22,6 +22,11 @@ export interface RateLimited {
   kind: "event" | "disconnect" | "packets";
 }
 
+/** A middleware refused a Socket.IO CONNECT (the client gets `connect_error`). */
+export interface ConnectRefused {
+  reason: "unauthorized";
+}
+
 /** A cluster-wide request (`fetchSockets`, `serverSideEmitWithAck`) and how it ended. */
 export interface ClusterRequest {
   op: string;
@@ -83,6 +88,7 @@ export const channels = {
   handoff: signal<Handoff>("handoff"),
   workerRestart: signal<WorkerRestart>("worker-restart"),
   rateLimited: signal<RateLimited>("rate-limited"),
+  connectRefused: signal<ConnectRefused>("connect-refused"),
   clusterRequest: signal<ClusterRequest>("cluster-request"),
   sync: signal<SyncOutcome>("sync"),
   redisState: signal<RedisState>("redis-state"),

@@ -41,6 +41,10 @@ export const METRICS = {
     type: "counter", exporter: "worker", labels: ["code"],
     help: "Engine.IO requests refused before a session (unknown_sid, bad_request, forbidden …).",
   },
+  socketio_connect_refused_total: {
+    type: "counter", exporter: "worker", labels: ["reason"],
+    help: "Socket.IO CONNECTs a middleware refused with a connect_error (unauthorized: no or a bad token).",
+  },
   socketio_events_received_total: {
     type: "counter", exporter: "worker", labels: ["event"],
     help: "Events received from clients, by name (the event contract's names; anything else is `other`).",

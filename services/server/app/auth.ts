@@ -1,3 +1,4 @@
+import { channels, report } from "../../shared/instrumentation.js";
 import { jwtVerify, type JWTPayload } from "jose";
 import type { User } from "../../shared/events.js";
 import type { Logger } from "../../shared/logger.js";
@@ -22,7 +23,10 @@ export function useAuth(io: AppServer, options: AuthOptions, log: Logger): void 
   const key = new TextEncoder().encode(options.secret);
   io.use(async (socket, next) => {
     const token: unknown = socket.handshake.auth.token;
-    if (typeof token !== "string" || token === "") return next(new Error("unauthorized: missing auth.token"));
+    if (typeof token !== "string" || token === "") {
+      report(channels.connectRefused, () => ({ reason: "unauthorized" }));
+      return next(new Error("unauthorized: missing auth.token"));
+    }
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: ["HS256"],
@@ -35,6 +39,7 @@ export function useAuth(io: AppServer, options: AuthOptions, log: Logger): void 
       next();
     } catch (err) {
       log.info("refused handshake", { reason: (err as Error).message, address: socket.handshake.address });
+      report(channels.connectRefused, () => ({ reason: "unauthorized" }));
       next(new Error("unauthorized: invalid token"));
     }
   });

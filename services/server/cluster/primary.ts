@@ -46,6 +46,11 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
 
   const fork = (): Worker => {
     const worker = cluster.fork();
+    // A message sent to a worker that has just died (its pipe closed before `exit` reached us) fails with EPIPE,
+    // emitted on the Worker: without a listener, that would end the primary and every worker with it. The
+    // worker's `exit` follows and is handled below. (Found by the metrics test: a scrape right after a SIGKILL.)
+    // @see https://nodejs.org/api/child_process.html#subprocesssendmessage-sendhandle-options-callback
+    worker.on("error", (err) => log.warn("IPC to a worker failed", { worker: worker.id, err: err.message }));
     const gate = gateHandoff(worker);
     worker.on("message", (message: unknown) => {
       if (!isWorkerMessage(message) || message.type !== "worker:ready") return;

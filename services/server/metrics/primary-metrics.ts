@@ -61,7 +61,8 @@ export function primaryMetrics({ replica, workerTimeoutMs, readyWorkers }: Prima
       waiting.set(key, done);
       worker.once("exit", gone);
       if (!worker.isConnected()) return gone();
-      worker.send({ type: "primary:metrics", id } satisfies PrimaryMessage);
+      // With a callback, a failed send (the worker died meanwhile) comes here instead of as an `error` event.
+      worker.send({ type: "primary:metrics", id } satisfies PrimaryMessage, (err: Error | null) => err && gone());
     });
 
   return {

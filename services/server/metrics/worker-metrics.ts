@@ -89,6 +89,7 @@ export function workerMetrics(io: AppServer, identity: Identity): { registry: Re
     m.socketio_cluster_request_seconds.observe({ op, outcome }, seconds),
   );
   on(channels.rateLimited, ({ kind }) => m.socketio_rate_limited_total.inc({ kind }));
+  on(channels.connectRefused, ({ reason: why }) => m.socketio_connect_refused_total.inc({ reason: why }));
   on(channels.sync, ({ outcome, replayed, reason: why }) => {
     m.socketio_syncs_total.inc({ outcome });
     if (replayed > 0) m.socketio_sync_replayed_messages_total.inc(replayed);

@@ -11,7 +11,7 @@ import { METRICS } from "../../../../services/shared/metrics.js";
 import { createRedisClient, closeRedis } from "../../../../services/shared/redis.js";
 import { ResumablePublisher } from "../../../../services/shared/resumable-publisher.js";
 import { createLogger } from "../../../../services/shared/logger.js";
-import { closeAll, connectClient, request, type TestSocket } from "../../../helpers/clients.js";
+import { closeAll, connectClient, createClient, request, type TestSocket } from "../../../helpers/clients.js";
 import { scrape, total } from "../../../helpers/metrics.js";
 import { tree } from "../../../../scripts/processes.js";
 import { startRedis, type TestRedis } from "../../../helpers/redis.js";
@@ -150,5 +150,39 @@ describe("a replica's /metrics (2 workers, Redis)", () => {
     const res = await fetch(metricsUrl.replace("/metrics", "/readyz"));
     assert.equal(res.status, 404);
     assert.match(((await res.json()) as { error: string }).error, /only GET \/metrics/);
+  });
+});
+
+describe("a replica's /metrics: refusals before a socket exists", () => {
+  test("Engine.IO errors by code, and CONNECTs the auth middleware refused", async () => {
+    const port = await freePort();
+    const replica = await startReplica({
+      WORKERS: "1",
+      METRICS_PORT: String(port),
+      AUTH_JWT_SECRET: "a-secret-of-at-least-32-characters-long",
+      LOG_LEVEL: "error",
+    });
+    try {
+      // A polling request naming a session that does not exist: 400, Engine.IO code 1.
+      const res = await fetch(`${replica.url}/socket.io/?EIO=4&transport=polling&sid=no-such-session`);
+      assert.equal(res.status, 400);
+      await res.arrayBuffer();
+      // A client without a token: the auth middleware answers connect_error.
+      const socket = createClient(replica.url, { transport: "websocket" });
+      const refused = await within(
+        new Promise<Error>((resolve) => socket.once("connect_error", resolve)),
+        10_000,
+        "the connect_error",
+      );
+      socket.disconnect();
+      assert.match(refused.message, /unauthorized/);
+
+      const { samples } = await scrape(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(total(samples, "socketio_connection_errors_total", { code: "unknown_sid" }), 1);
+      assert.equal(total(samples, "socketio_connect_refused_total", { reason: "unauthorized" }), 1);
+      assert.equal(total(samples, "socketio_connections_total"), 0);
+    } finally {
+      await replica.stop();
+    }
   });
 });
