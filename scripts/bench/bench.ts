@@ -35,6 +35,8 @@ import { writeReport, type BenchResults, type ConfigResult, type StepResult } fr
 
 const LOAD_CLIENT = fileURLToPath(new URL("./load-client.js", import.meta.url));
 const BASELINE = fileURLToPath(new URL("./baseline-server.js", import.meta.url));
+/** How often the benchmark scrapes each replica's /metrics while measuring (Prometheus's interval in Compose). */
+const SCRAPE_INTERVAL_MS = 5_000;
 
 const { values } = parseArgs({
   options: {
@@ -70,7 +72,7 @@ const opts = {
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),
   /** Clients that resume through a replica kill while messages keep coming (history on). */
   recoveryStorm: Number(values["recovery-storm"] ?? (quick ? 1000 : 5000)),
-  configs: (values.configs ?? "raw-ws,socket.io,topology,topology+history").split(","),
+  configs: (values.configs ?? "raw-ws,socket.io,topology,topology+history,topology+history-no-metrics").split(","),
   /** Socket.IO clients' only transport (the raw ws baseline is always WebSocket). */
   transport: (values.transport ?? "websocket") as "websocket" | "polling" | "upgrade",
   /** Socket.IO wire format for servers and clients alike. */
@@ -228,6 +230,7 @@ async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
 async function topologyTarget(
   nginxWorkers = opts.nginxWorkers,
   history = false,
+  metrics = true,
 ): Promise<Target & { stack: Stack; resume: boolean }> {
   const stack = await startStack({
     replicas: opts.replicas,
@@ -240,8 +243,20 @@ async function topologyTarget(
       EVENT_BURST: "100000",
       SOCKET_PARSER: opts.parser,
       PER_MESSAGE_DEFLATE: String(opts.perMessageDeflate),
+      METRICS: metrics ? "on" : "off",
     },
+    broadcasterEnv: { METRICS: metrics ? "on" : "off" },
   });
+  // With metrics, scraped as Prometheus would (docs/metrics.md: every 5 s), so that their cost includes it.
+  const scrapes = metrics
+    ? setInterval(() => {
+        for (const { metrics: url } of stack.replicas)
+          void fetch(url).then(
+            (res) => res.arrayBuffer(),
+            () => undefined,
+          );
+      }, SCRAPE_INTERVAL_MS)
+    : undefined;
   const redis = createClient({ url: stack.redis });
   redis.on("error", () => undefined);
   await redis.connect();
@@ -263,6 +278,7 @@ async function topologyTarget(
       Object.fromEntries(stack.services.map((name) => [name, tree([stack.process(name).child.pid!])])),
     publish: (rate, durationMs, firstSeq) => pace(rate, durationMs, (i) => emit({ seq: firstSeq + i, t: now() })),
     stop: async () => {
+      clearInterval(scrapes);
       await redis.quit().catch(() => undefined);
       await stack.stop();
     },
@@ -568,7 +584,9 @@ async function main() {
         ? await topologyTarget()
         : name === "topology+history"
           ? await topologyTarget(opts.nginxWorkers, true)
-          : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
+          : name === "topology+history-no-metrics"
+            ? await topologyTarget(opts.nginxWorkers, true, false)
+            : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
     try {
       results.configs.push(await fanOut(name, target));
     } finally {

@@ -77,6 +77,9 @@ export interface BenchResults {
 }
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
+/** "a → b (+x%)": one figure of two configurations side by side. */
+const cell = (a: number | undefined, b: number | undefined, digits = 1) =>
+  `${f(a ?? NaN, digits)} → ${f(b ?? NaN, digits)}${a && b ? ` (${b >= a ? "+" : ""}${f(((b - a) / a) * 100, 0)}%)` : ""}`;
 const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
 
 export function writeReport(dir: string, results: BenchResults): void {
@@ -195,10 +198,26 @@ function markdown(r: BenchResults): string {
       const kept = stepAt(history, plain.rate);
       if (!kept) continue;
       const redis = (step: StepResult) => step.processes?.["redis"];
-      const cell = (a: number | undefined, b: number | undefined, digits = 1) =>
-        `${f(a ?? NaN, digits)} → ${f(b ?? NaN, digits)}${a && b ? ` (${b >= a ? "+" : ""}${f(((b - a) / a) * 100, 0)}%)` : ""}`;
       lines.push(
         `| ${k(plain.offeredPerSecond)}/s | ${cell(plain.p50, kept.p50)} | ${cell(plain.p99, kept.p99)} | ${cell(plain.serverCpuMicrosPerMessage, kept.serverCpuMicrosPerMessage)} | ${cell(redis(plain)?.cpuShare, redis(kept)?.cpuShare, 3)} | ${cell(redis(plain)?.rssMb, redis(kept)?.rssMb)} |`,
+      );
+    }
+    lines.push("");
+  }
+  const noMetrics = r.configs.find((c) => c.name === "topology+history-no-metrics");
+  if (history && noMetrics) {
+    lines.push(
+      "## The cost of metrics (same run, same clients)",
+      "",
+      "`topology+history-no-metrics` runs with `METRICS=off`; `topology+history` with metrics on, every replica's `/metrics` scraped every 5 s as Prometheus would.",
+      "",
+      "| rate | p50 ms | p99 ms | server CPU µs per delivered message | server CPU (share of all cores) |",
+      "| --- | --- | --- | --- | --- |",
+    );
+    for (const [off, on] of noMetrics.steps.map((step) => [step, stepAt(history, step.rate)] as const)) {
+      if (!on) continue;
+      lines.push(
+        `| ${k(off.offeredPerSecond)}/s | ${cell(off.p50, on.p50)} | ${cell(off.p99, on.p99)} | ${cell(off.serverCpuMicrosPerMessage, on.serverCpuMicrosPerMessage)} | ${cell(off.serverCpuShare, on.serverCpuShare, 3)} |`,
       );
     }
     lines.push("");
@@ -253,6 +272,7 @@ const COLORS: Record<string, string> = {
   "socket.io": "#ff7f0e",
   topology: "#2ca02c",
   "topology+history": "#d62728",
+  "topology+history-no-metrics": "#9467bd",
 };
 
 function svg(r: BenchResults): string {

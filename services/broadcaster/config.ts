@@ -6,6 +6,8 @@ import type { LogLevel } from "../shared/logger.js";
 export interface BroadcasterConfig {
   /** `BROADCASTER_PORT`: the HTTP API. @default 8081 */
   port: number;
+  /** `METRICS`: `/metrics` and the instrumentation behind it. @default true ("on") */
+  metrics: boolean;
   /** `METRICS_PORT`: `/metrics`, on `host`; 0 picks a free port. @default 9464 */
   metricsPort: number;
   /** `BROADCASTER_HOST`: keep it loopback or internal; Compose sets 0.0.0.0 inside the container. @default "127.0.0.1" */
@@ -52,6 +54,7 @@ export function loadBroadcasterConfig(env: Readonly<Record<string, string | unde
   );
   const config: BroadcasterConfig = {
     port: read.integer("BROADCASTER_PORT"),
+    metrics: read.oneOf("METRICS") === "on",
     metricsPort: read.integer("METRICS_PORT"),
     host: read.string("BROADCASTER_HOST"),
     token,

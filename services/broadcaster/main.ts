@@ -33,10 +33,10 @@ const history = new History(redis, { key: config.redisKey, ...config.history });
 // Same key (and the emitter's default msgpack parser) as the servers' adapter, or nobody receives anything.
 const publisher = new ResumablePublisher(history, config.redisKey);
 const redisReady = () => redis.isReady;
-const metrics = broadcasterMetrics(redisReady);
-metrics.measure(publisher);
-// `/metrics` on a port of its own (docs/metrics.md), never the API's.
-const metricsServer = serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
+// `/metrics` on a port of its own (docs/metrics.md), never the API's; none with METRICS=off.
+const metrics = config.metrics ? broadcasterMetrics(redisReady) : undefined;
+metrics?.measure(publisher);
+const metricsServer = metrics && serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
 
 const stopTicker = startTicker(publisher, redisReady, config.tickIntervalMs, log);
 if (config.token === undefined) {
@@ -79,7 +79,7 @@ onShutdownSignal(log, async () => {
     server.closeAllConnections();
   }, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS).unref();
   server.closeIdleConnections();
-  void metricsServer.then((metricsServer) => metricsServer.close());
+  void metricsServer?.then((metricsServer) => metricsServer.close());
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await closeRedis(redis);
   log.info("stopped", { exitCode: cut ? 1 : 0 });

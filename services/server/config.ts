@@ -13,6 +13,8 @@ export interface ServerConfig {
   port: number;
   /** `HOST`: the address it binds. @default "0.0.0.0" */
   host: string;
+  /** `METRICS`: `/metrics` and the instrumentation behind it. @default true ("on") */
+  metrics: boolean;
   /** `METRICS_PORT`: the primary's `/metrics`, on `host`; 0 picks a free port. @default 9464 */
   metricsPort: number;
   /** `METRICS_WORKER_TIMEOUT_MS`: how long a scrape waits for each worker. @default 1000 */
@@ -80,6 +82,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
   const config: ServerConfig = {
     port,
     host: read.string("HOST"),
+    metrics: read.oneOf("METRICS") === "on",
     metricsPort: read.integer("METRICS_PORT"),
     metricsWorkerTimeoutMs: read.integer("METRICS_WORKER_TIMEOUT_MS"),
     listenBacklog: read.integer("LISTEN_BACKLOG"),

@@ -20,8 +20,8 @@ export interface WorkerApp {
   httpServer: HttpServer;
   /** "redis" or "cluster". */
   adapterKind: string;
-  /** This worker's metrics (metrics/worker-metrics.ts); the primary collects them for its /metrics. */
-  metrics: Registry;
+  /** This worker's metrics (metrics/worker-metrics.ts), which the primary collects; none with METRICS=off. */
+  metrics: Registry | undefined;
   /** Disconnects every socket and closes the adapter's connections. */
   close(): Promise<void>;
 }
@@ -70,14 +70,14 @@ export function createWorkerApp(
     isDraining,
     ...(history ? { delivery: resumableDelivery(history, new ResumablePublisher(history, config.redisKey)) } : {}),
   });
-  const metrics = workerMetrics(io, identity);
+  const metrics = config.metrics ? workerMetrics(io, identity) : undefined;
   return {
     io,
     httpServer,
     adapterKind: adapter.kind,
-    metrics: metrics.registry,
+    metrics: metrics?.registry,
     close: async () => {
-      metrics.stop();
+      metrics?.stop();
       // io.close() disconnects every socket and closes the (never listening) http server, whose
       // ERR_SERVER_NOT_RUNNING is expected here.
       await new Promise<void>((resolve) => io.close(() => resolve()));

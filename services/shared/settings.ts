@@ -80,6 +80,11 @@ export const SETTINGS = {
     compose: { omit: "every interface of the container, reachable on the backend network only" },
     description: "The address the primary binds.",
   },
+  METRICS: {
+    group: "replica", readBy: ["replica", "broadcaster"], type: "enum", values: ["on", "off"], default: "on",
+    description:
+      "`off`: no `/metrics` and no instrumentation (the benchmark compares both: docs/benchmark.md).",
+  },
   METRICS_PORT: {
     group: "replica", readBy: ["replica", "broadcaster"], type: "integer", default: 9464, min: 0, max: 65_535,
     compose: { omit: "9464 inside every container, on the backend network only, where Prometheus scrapes it" },

@@ -79,15 +79,18 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     }, delayMs).unref();
   });
 
-  // `/metrics` for the whole replica, on a port of its own (docs/metrics.md).
-  const metrics = primaryMetrics({
-    replica: config.replicaName,
-    workerTimeoutMs: config.metricsWorkerTimeoutMs,
-    readyWorkers: () =>
-      Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && readyAt.has(w.id)),
-  });
+  // `/metrics` for the whole replica, on a port of its own (docs/metrics.md); none with METRICS=off.
+  const metrics =
+    config.metrics &&
+    primaryMetrics({
+      replica: config.replicaName,
+      workerTimeoutMs: config.metricsWorkerTimeoutMs,
+      readyWorkers: () =>
+        Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && readyAt.has(w.id)),
+    });
   let metricsServer: Promise<Server> | undefined;
-  const serveReplicaMetrics = () => serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
+  const serveReplicaMetrics = () =>
+    metrics ? serveMetrics(config.host, config.metricsPort, () => metrics.render(), log) : undefined;
 
   httpServer.on("error", (err) => {
     log.error("cannot listen", { err, port: config.port });

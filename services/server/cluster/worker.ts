@@ -44,7 +44,7 @@ export function runWorker({ drainDelayMs, createApp }: WorkerOptions, baseLog: L
   process.on("message", (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === "primary:drain") void drain();
-    if (message.type === "primary:metrics") {
+    if (message.type === "primary:metrics" && app.metrics) {
       const { id } = message;
       app.metrics.getMetricsAsJSON().then(
         (metrics) => send({ type: "worker:metrics", id, metrics }),

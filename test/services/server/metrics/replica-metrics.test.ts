@@ -186,3 +186,16 @@ describe("a replica's /metrics: refusals before a socket exists", () => {
     }
   });
 });
+
+test("METRICS=off: no /metrics port, and the replica serves as before", async () => {
+  const port = await freePort();
+  const replica = await startReplica({ WORKERS: "1", METRICS: "off", METRICS_PORT: String(port), LOG_LEVEL: "error" });
+  try {
+    const { socket, hello } = await connectClient(replica.url, { transport: "websocket" });
+    socket.disconnect();
+    assert.equal(hello.replica, "test-replica");
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`), /fetch failed/);
+  } finally {
+    await replica.stop();
+  }
+});
