@@ -202,6 +202,17 @@ describe(
         ["127.0.0.1"],
       );
       assert.deepEqual(Object.keys(inspect("redis").HostConfig.PortBindings ?? {}), [], "redis is published");
+      // Metrics stay on the backend network: nginx's stub_status (8090) and the Node services' /metrics (9464)
+      // are not published; Prometheus (the observability profile) only on loopback.
+      const ports = (service: string) => Object.keys(inspect(service).HostConfig.PortBindings ?? {});
+      assert.deepEqual(ports("nginx"), ["80/tcp"]);
+      assert.deepEqual(ports("broadcaster"), ["8081/tcp"]);
+      assert.deepEqual(ports("replica"), ["3000/tcp"], "only the test-only port of docker-compose.test.yml");
+      const prometheus = inspect("prometheus").HostConfig.PortBindings?.["9090/tcp"] ?? [];
+      assert.deepEqual(
+        prometheus.map((b) => b.HostIp),
+        ["127.0.0.1"],
+      );
       const anonymous = compose("exec", "-T", "-e", "REDISCLI_AUTH=", "redis", "redis-cli", "ping");
       assert.match(anonymous, /NOAUTH/);
       // nginx raised its descriptor limit as configured, without an [alert] (it logged one at every start).
