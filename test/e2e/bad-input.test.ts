@@ -5,12 +5,14 @@
  * keep serving everyone else.
  */
 import assert from "node:assert/strict";
+import type { Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import type { Identity, Result } from "../../services/shared/events.js";
 import { PACKETS_PER_EVENT } from "../../services/server/app/rate-limit.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { connectClient, request } from "../helpers/clients.js";
+import { openRawSocketIo } from "../helpers/raw.js";
 import { times, waitFor, within } from "../helpers/wait.js";
 
 const MAX_BUFFER = 10_000;
@@ -160,6 +162,25 @@ describe("bad input through nginx and sticky", () => {
     assert.ok(limited.length > 0 && served.length > 0, `acks: ${JSON.stringify(answers.slice(0, 12))}`);
     assert.ok(served.length <= 10, `${served.length} events served, more than the burst of 10`);
     assert.match((limited[0] as { error: string }).error, /rate limit/);
+  });
+
+  test("a flood read in one chunk: the burst let through is still served and acked before the disconnect", async () => {
+    // Straight to a replica, the 20 events in one TCP write: the worker reads them at once, refuses the
+    // second half in the middleware (in the same tick), and must not close before the first half is served.
+    const raw = await openRawSocketIo(stack.replicas[0]!.url);
+    raw.ws.send("40");
+    await raw.next((m) => m.startsWith("40{"), "the CONNECT answer");
+    const tcp = (raw.ws as unknown as { _socket: Socket })._socket;
+    tcp.cork();
+    for (let id = 0; id < 20; id++) raw.ws.send(`42${id}["whoami"]`);
+    tcp.uncork();
+    await within(raw.closed, 10_000, "the flooder disconnected");
+    const acks = raw.messages.filter((m) => /^43\d+\[/.test(m));
+    const served = acks.filter((m) => m.includes('"replica"'));
+    const refused = acks.filter((m) => m.includes("rate limit exceeded"));
+    assert.ok(served.length > 0 && served.length <= 10, `${served.length} served: ${acks.join(" ")}`);
+    assert.equal(refused.length, 10, `refused: ${acks.join(" ")}`);
+    assert.ok(raw.messages.includes("41"), "told `io server disconnect` (a DISCONNECT packet) before the close");
   });
 
   test("a blast of more packets than the connection's allowance disconnects it at once", async () => {
