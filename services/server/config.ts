@@ -13,6 +13,15 @@ export interface ServerConfig {
   port: number;
   /** `HOST`: the address it binds. @default "0.0.0.0" */
   host: string;
+  /** `ADMIN_UI` and its credentials; undefined when off. @default undefined ("off") */
+  adminUi:
+    | {
+        mode: "on" | "on-without-auth";
+        detail: "aggregated" | "sockets";
+        username: string;
+        passwordHash: string | undefined;
+      }
+    | undefined;
   /** `METRICS`: `/metrics` and the instrumentation behind it. @default true ("on") */
   metrics: boolean;
   /** `METRICS_PORT`: the primary's `/metrics`, on `host`; 0 picks a free port. @default 9464 */
@@ -109,6 +118,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     perMessageDeflate: read.oneOf("PER_MESSAGE_DEFLATE") === "true",
     history: readHistoryConfig(read),
     logLevel: read.oneOf("LOG_LEVEL"),
+    adminUi: adminUiConfig(read),
   };
   read.check(
     config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS > config.drainDelayMs,
@@ -123,6 +133,31 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
   }
   read.assertValid();
   return config;
+}
+
+function adminUiConfig(read: EnvReader): ServerConfig["adminUi"] {
+  const mode = read.oneOf("ADMIN_UI");
+  if (mode === "off") return undefined;
+  const passwordHash = read.string("ADMIN_UI_PASSWORD_HASH");
+  const host = read.string("HOST") ?? "";
+  if (mode === "on") {
+    read.check(
+      /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/.test(passwordHash ?? ""),
+      "ADMIN_UI=on needs ADMIN_UI_PASSWORD_HASH, a bcrypt hash of the password (see docs/configuration.md)",
+    );
+  } else {
+    // Without authentication only where nothing else can reach the replica.
+    read.check(
+      ["127.0.0.1", "::1", "localhost"].includes(host),
+      `ADMIN_UI=on-without-auth needs HOST on loopback (it is ${host}): use ADMIN_UI=on with a password`,
+    );
+  }
+  return {
+    mode,
+    detail: read.oneOf("ADMIN_UI_DETAIL"),
+    username: read.string("ADMIN_UI_USERNAME") ?? "admin",
+    passwordHash,
+  };
 }
 
 function authConfig(read: EnvReader): ServerConfig["auth"] {

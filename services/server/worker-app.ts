@@ -10,6 +10,7 @@ import { createSocketServer } from "./app/socket-server.js";
 import type { ServerConfig } from "./config.js";
 import { clusterAdapter, redisAdapter } from "./delivery/adapters.js";
 import { resumableDelivery } from "./delivery/delivery.js";
+import { adminUiDirectory, useAdminUi } from "./metrics/admin-ui.js";
 import { workerMetrics } from "./metrics/worker-metrics.js";
 import type { AppServer } from "./socket-types.js";
 
@@ -57,6 +58,7 @@ export function createWorkerApp(
       log,
       readiness: () => (isDraining() ? { ready: false, reason: "draining" } : adapter.readiness()),
       parser: config.parser,
+      ...(config.adminUi ? { adminUiDirectory: adminUiDirectory() } : {}),
     }),
   );
   // With Redis, what handlers publish is kept in a bounded history, and clients can resume (see delivery/sync.ts).
@@ -71,6 +73,8 @@ export function createWorkerApp(
     ...(history ? { delivery: resumableDelivery(history, new ResumablePublisher(history, config.redisKey)) } : {}),
   });
   const metrics = config.metrics ? workerMetrics(io, identity) : undefined;
+  if (config.adminUi)
+    useAdminUi(io, identity, { ...config.adminUi, ...(adapter.redis ? { redis: adapter.redis } : {}) });
   return {
     io,
     httpServer,

@@ -85,6 +85,29 @@ export const SETTINGS = {
     description:
       "`off`: no `/metrics` and no instrumentation (the benchmark compares both: docs/benchmark.md).",
   },
+  ADMIN_UI: {
+    group: "replica", readBy: ["replica"], type: "enum", values: ["off", "on", "on-without-auth"], default: "off",
+    description:
+      "The Socket.IO Admin UI: its server part on every worker and its page at `/admin/` (docs/metrics.md). " +
+      "`on` asks for `ADMIN_UI_USERNAME` and the password whose bcrypt hash is `ADMIN_UI_PASSWORD_HASH`; " +
+      "`on-without-auth` is refused unless `HOST` is a loopback address.",
+  },
+  ADMIN_UI_DETAIL: {
+    group: "replica", readBy: ["replica"], type: "enum", values: ["aggregated", "sockets"], default: "aggregated",
+    description:
+      "`aggregated`: the Admin UI shows servers and counts (its `production` mode); `sockets`: also every " +
+      "socket, room and event as they happen (`development` mode), which costs the workers a message to the " +
+      "admin namespace per connection, disconnection and room change.",
+  },
+  ADMIN_UI_USERNAME: {
+    group: "replica", readBy: ["replica"], type: "string", default: "admin",
+    description: "The Admin UI's user name.",
+  },
+  ADMIN_UI_PASSWORD_HASH: {
+    group: "replica", readBy: ["replica"], type: "string", secret: true,
+    description:
+      "bcrypt hash of the Admin UI's password (`node -e \"console.log(require('bcryptjs').hashSync(process.argv[1], 10))\" 'your password'`).",
+  },
   METRICS_PORT: {
     group: "replica", readBy: ["replica", "broadcaster"], type: "integer", default: 9464, min: 0, max: 65_535,
     compose: { omit: "9464 inside every container, on the backend network only, where Prometheus scrapes it" },

@@ -5,10 +5,9 @@
  * stops, it reconnects to the other one and says nothing was lost.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { findBinary } from "../../scripts/processes.js";
-import { startStack, type Stack } from "../../scripts/stack.js";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { stackAndBrowser } from "../helpers/browser.js";
 
 /**
  * What the page functions below use of the browser's DOM (this project compiles without the DOM's types). They
@@ -21,31 +20,13 @@ interface PageGlobals {
   };
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? findBinary("chromium", "apt-get install chromium");
-
 for (const parser of ["default", "msgpack"] as const) {
   describe(`the demo page in Chromium (SOCKET_PARSER=${parser})`, () => {
-    let stack: Stack;
-    let browser: Browser;
-
-    before(async () => {
-      stack = await startStack({
-        replicas: 2,
-        workers: 2,
-        tickIntervalMs: 200,
-        logLevel: "warn",
-        serverEnv: { SOCKET_PARSER: parser },
-      });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    });
-    after(async () => {
-      await browser?.close();
-      await stack?.stop();
-    });
+    const started = stackAndBrowser({ tickIntervalMs: 200, serverEnv: { SOCKET_PARSER: parser } });
 
     /** A tab of its own for each test (no test leans on another's page), with its console errors. */
     const open = async (url: string, label: string, problems: string[]) => {
-      const page = await browser.newPage();
+      const page = await started.browser().newPage();
       page.on("console", (m) => m.type() === "error" && problems.push(`${label}: ${m.text()}`));
       page.on("pageerror", (err) => problems.push(`${label}: ${err.message}`));
       await page.goto(url);
@@ -69,7 +50,7 @@ for (const parser of ["default", "msgpack"] as const) {
 
     test("loads, connects, receives ticks, joins and chats", async () => {
       const problems: string[] = [];
-      const page = await open(stack.url, "tab", problems);
+      const page = await open(started.stack().url, "tab", problems);
       try {
         await page.waitForFunction(
           () => Number((globalThis as unknown as PageGlobals).document.querySelector("#ticks")?.textContent) >= 2,
@@ -88,10 +69,10 @@ for (const parser of ["default", "msgpack"] as const) {
 
     test("a second tab on the other replica: the two chat across replicas; the cluster table shows every worker", async () => {
       const problems: string[] = [];
-      const page = await open(stack.url, "first tab", problems);
+      const page = await open(started.stack().url, "first tab", problems);
       const first = (await page.textContent("#replica"))!;
       // Both tabs come from 127.0.0.1, so ip_hash would put them on one replica: open the other one directly.
-      const other = stack.replicas.find((replica) => replica.name !== first)!;
+      const other = started.stack().replicas.find((replica) => replica.name !== first)!;
       const second = await open(other.url, "second tab", problems);
       try {
         assert.equal(await second.textContent("#replica"), other.name);
@@ -131,19 +112,19 @@ for (const parser of ["default", "msgpack"] as const) {
 
     test("its replica stops: it moves to the other one and says nothing was lost", async () => {
       const problems: string[] = [];
-      const page = await open(stack.url, "tab", problems);
+      const page = await open(started.stack().url, "tab", problems);
       const replica = (await page.textContent("#replica"))!;
       assert.match(replica, /^replica-\d$/);
       try {
         await joinLobby(page);
-        assert.equal(await stack.stopService(replica), 0);
+        assert.equal(await started.stack().stopService(replica), 0);
         await shows(page, "#recovery", "nothing lost", 15_000);
         assert.notEqual(await page.textContent("#replica"), replica);
         assert.deepEqual(problems, []);
       } finally {
         await page.close();
         // Back for whichever test runs next.
-        if (!stack.isRunning(replica)) await stack.startService(replica);
+        if (!started.stack().isRunning(replica)) await started.stack().startService(replica);
       }
     });
   });

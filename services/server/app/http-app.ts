@@ -16,7 +16,18 @@ export interface HttpAppDeps {
   readiness: () => Readiness;
   /** Which Socket.IO client bundle the demo page loads. @default "default" */
   parser?: "default" | "msgpack";
+  /** The Socket.IO Admin UI's built page, served at `/admin/` when given. @default none */
+  adminUiDirectory?: string;
 }
+
+/**
+ * The Admin UI page's own policy: its built scripts and styles are files, but it styles elements inline and
+ * loads its fonts from Google Fonts and jsDelivr; it talks Socket.IO to this origin.
+ */
+const ADMIN_UI_CSP =
+  "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; " +
+  "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com https://cdn.jsdelivr.net; " +
+  "font-src https://fonts.gstatic.com https://cdn.jsdelivr.net; frame-ancestors 'none'";
 
 /**
  * The HTTP side of a worker. Socket.IO answers `/socket.io/` before express sees the request.
@@ -24,8 +35,15 @@ export interface HttpAppDeps {
  * - `GET /readyz`: 200 when the adapter is connected and the process is not draining, 503 otherwise; with the
  *   identity and the primary's pid.
  * - `GET /`, `/demo.css`, `/demo.js`: the demo page (web/); `/client/*.js`: the client library it uses.
+ * - `GET /admin/`: the Socket.IO Admin UI, when `ADMIN_UI` is on.
  */
-export function createHttpApp({ identity, log, readiness, parser = "default" }: HttpAppDeps): Express {
+export function createHttpApp({
+  identity,
+  log,
+  readiness,
+  parser = "default",
+  adminUiDirectory,
+}: HttpAppDeps): Express {
   const web = loadWebFiles(parser);
   const app = express();
   app.disable("x-powered-by");
@@ -48,6 +66,14 @@ export function createHttpApp({ identity, log, readiness, parser = "default" }: 
     if (req.path === "/") res.set("Content-Security-Policy", DEMO_PAGE_CSP);
     res.type(file.type).send(file.body);
   });
+
+  if (adminUiDirectory) {
+    // `/admin` is redirected to `/admin/` by express.static itself (a directory).
+    app.use(
+      "/admin",
+      express.static(adminUiDirectory, { setHeaders: (res) => res.setHeader("Content-Security-Policy", ADMIN_UI_CSP) }),
+    );
+  }
 
   app.use((req, res) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });

@@ -89,6 +89,24 @@ describe("server config: security and limits", () => {
     assert.throws(() => loadServerConfig({ AUTH_JWT_AUDIENCE: "app" }), /need AUTH_JWT_SECRET/);
   });
 
+  test("the Admin UI is off by default; on needs a bcrypt hash; without authentication only on loopback", () => {
+    assert.equal(loadServerConfig({}).adminUi, undefined);
+    const hash = "$2a$04$" + "a".repeat(53);
+    assert.deepEqual(loadServerConfig({ ADMIN_UI: "on", ADMIN_UI_PASSWORD_HASH: hash }).adminUi, {
+      mode: "on",
+      detail: "aggregated",
+      username: "admin",
+      passwordHash: hash,
+    });
+    assert.throws(() => loadServerConfig({ ADMIN_UI: "on" }), /ADMIN_UI=on needs ADMIN_UI_PASSWORD_HASH/);
+    assert.throws(() => loadServerConfig({ ADMIN_UI: "on", ADMIN_UI_PASSWORD_HASH: "plain-password" }), /bcrypt hash/);
+    assert.throws(
+      () => loadServerConfig({ ADMIN_UI: "on-without-auth" }),
+      /needs HOST on loopback \(it is 0\.0\.0\.0\)/,
+    );
+    assert.equal(loadServerConfig({ ADMIN_UI: "on-without-auth", HOST: "127.0.0.1" }).adminUi?.mode, "on-without-auth");
+  });
+
   test("limits have defaults and bounds", () => {
     const config = loadServerConfig({});
     assert.deepEqual(config.rateLimit, { perSecond: 20, burst: 40 });
