@@ -39,6 +39,40 @@ describe("the Socket.IO Admin UI in Chromium (ADMIN_UI=on)", () => {
     }
   });
 
+  test("a login's session is kept in Redis: another replica accepts its session id", async () => {
+    const stack = started.stack();
+    const login = io(`${stack.replicas[0]!.url}/admin`, {
+      forceNew: true,
+      reconnection: false,
+      transports: ["websocket"],
+      auth: { username: "admin", password: PASSWORD },
+    });
+    const sessionId = await within(
+      new Promise<string>((resolve) => login.once("session" as never, resolve)),
+      10_000,
+      "the session id after a login",
+    );
+    login.disconnect();
+    const resumed = io(`${stack.replicas[1]!.url}/admin`, {
+      forceNew: true,
+      reconnection: false,
+      transports: ["websocket"],
+      auth: { sessionId },
+    });
+    try {
+      await within(
+        new Promise<void>((resolve, reject) => {
+          resumed.once("connect", () => resolve());
+          resumed.once("connect_error", reject);
+        }),
+        10_000,
+        "the other replica accepting the session",
+      );
+    } finally {
+      resumed.disconnect();
+    }
+  });
+
   test("logs in, lists every worker of every replica as a server, and the sockets this test connected", async () => {
     // Distinct source addresses, so that ip_hash puts them on both replicas.
     const connected = [];
