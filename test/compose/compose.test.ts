@@ -424,17 +424,20 @@ describe(
           ["broadcaster", "nginx", "redis", "prometheus"].every((job) => up.includes(job))
         );
       });
-      assert.deepEqual(await query("nginx_up"), [1]);
-      assert.deepEqual(await query("redis_up"), [1]);
-      // Each replica's primary and both workers, as series of their own (stale ones, of containers or workers
-      // replaced by earlier tests, drop out within a scrape).
+      // Only what was scraped in the last 15 s (3 scrapes): when Prometheus itself was stopped and started
+      // again (another test's `docker compose stop`), the series of targets that went away meanwhile were never
+      // marked stale, and a plain query still returns their last value for 5 minutes.
+      const recent = (metric: string) => `last_over_time(${metric}[15s])`;
+      assert.deepEqual(await query(recent("nginx_up")), [1]);
+      assert.deepEqual(await query(recent("redis_up")), [1]);
+      // Each replica's primary and both workers, as series of their own.
       await eventually("3 series per replica: its primary and 2 workers", async () => {
         const [count] = await query(
-          "count(count by (replica, worker) (socketio_workers or socketio_connections_total))",
+          `count(count by (replica, worker) (${recent("socketio_workers")} or ${recent("socketio_connections_total")}))`,
         );
         return count === target!.replicas * 3;
       });
-      const connected = async () => (await query("sum(socketio_connected_sockets)"))[0];
+      const connected = async () => (await query(`sum(${recent("socketio_connected_sockets")})`))[0];
       await eventually("no client left from another test", async () => (await connected()) === 0);
       const clients = await times(6, (i) =>
         connectClient(replicaUrls()[i % target!.replicas]!, { transport: i % 2 ? "polling" : "websocket" }),
