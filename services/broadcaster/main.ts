@@ -35,7 +35,6 @@ const publisher = new ResumablePublisher(history, config.redisKey);
 const redisReady = () => redis.isReady;
 // `/metrics` on a port of its own (docs/metrics.md), never the API's; none with METRICS=off.
 const metrics = config.metrics ? broadcasterMetrics(redisReady) : undefined;
-metrics?.measure(publisher);
 const metricsServer = metrics && serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
 
 const stopTicker = startTicker(publisher, redisReady, config.tickIntervalMs, log);

@@ -1,15 +1,13 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { channels } from "../shared/instrumentation.js";
 import { boundedLabel, createMetrics } from "../shared/metrics.js";
-import type { ResumablePublisher } from "../shared/resumable-publisher.js";
 
 /** Event names are the publishers' to choose: the first 50 seen are labels, later ones `other`. */
 const MAX_EVENT_NAMES = 50;
 
 /**
  * The broadcaster's metrics (docs/metrics.md): its requests by status, what it published and how long Redis
- * took, and whether Redis is connected. `measure` wraps the publisher so that the API and the ticker are
- * both counted.
+ * took, and whether Redis is connected, from the diagnostics channels (shared/instrumentation.ts).
  */
 export function broadcasterMetrics(redisReady: () => boolean) {
   const registry = new Registry();
@@ -19,32 +17,22 @@ export function broadcasterMetrics(redisReady: () => boolean) {
       this.set(redisReady() ? 1 : 0);
     },
   });
-  const unsubscribe = channels.broadcastRequest.subscribe(({ status }) =>
-    m.broadcaster_requests_total.inc({ status: String(status) }),
-  );
   const event = boundedLabel(MAX_EVENT_NAMES);
+  const subscriptions = [
+    channels.broadcastRequest.subscribe(({ status }) => m.broadcaster_requests_total.inc({ status: String(status) })),
+    // Every publish of this process, the API's and the ticker's (resumable-publisher.ts reports them).
+    channels.published.subscribe(({ event: name, seconds, replayed }) => {
+      m.broadcaster_publish_seconds.observe(seconds);
+      // A retry under the same Idempotency-Key published nothing (history.ts).
+      if (!replayed) m.broadcaster_published_total.inc({ event: event(name) });
+    }),
+  ];
 
   return {
     registry,
-    /** Counts and times every publish of `publisher` (emit and emitOnce). */
-    measure(publisher: ResumablePublisher): void {
-      for (const method of ["emit", "emitOnce"] as const) {
-        const original = publisher[method].bind(publisher) as (...args: unknown[]) => Promise<unknown>;
-        const eventAt = method === "emit" ? 1 : 2; // emit(room, event, …), emitOnce(once, room, event, …)
-        (publisher as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-          const end = m.broadcaster_publish_seconds.startTimer();
-          const result = await original(...args);
-          end();
-          // A retry under the same Idempotency-Key published nothing (history.ts).
-          if ((result as { replayed?: boolean }).replayed) return result;
-          m.broadcaster_published_total.inc({ event: event(String(args[eventAt])) });
-          return result;
-        };
-      }
-    },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
-    stop: unsubscribe,
+    stop: () => subscriptions.forEach((unsubscribe) => unsubscribe()),
   };
 }

@@ -57,6 +57,15 @@ export interface Delivered {
   lagMs: number | undefined;
 }
 
+/** A message appended to the history and published (resumable-publisher.ts), or found there already. */
+export interface Published {
+  event: string;
+  /** The Redis round trip. */
+  seconds: number;
+  /** Appended before under the same Idempotency-Key: nothing was published now. */
+  replayed: boolean;
+}
+
 /** A `POST /broadcast` answered. */
 export interface BroadcastRequest {
   status: number;
@@ -94,6 +103,7 @@ export const channels = {
   redisState: signal<RedisState>("redis-state"),
   delivered: signal<Delivered>("delivered"),
   broadcastRequest: signal<BroadcastRequest>("broadcast-request"),
+  published: signal<Published>("published"),
 } as const;
 
 /** Publishes what `make` builds on `on`, when somebody listens. */

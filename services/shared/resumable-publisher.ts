@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Emitter } from "@socket.io/redis-emitter";
 import { encode } from "notepack.io";
 import type { History, Idempotency } from "./history.js";
+import { channels, report } from "./instrumentation.js";
 import { ALL_CHANNEL, POSITION_KEY, type Position } from "./position.js";
 
 /**
@@ -63,6 +64,7 @@ export class ResumablePublisher {
     const at = captured.message.lastIndexOf(marker);
     if (at === -1) throw new Error("position placeholder not found in the encoded message");
     const channel = room ?? ALL_CHANNEL;
+    const started = performance.now();
     const appended = await this.history.append(
       channel,
       captured.pubsubChannel,
@@ -70,6 +72,11 @@ export class ResumablePublisher {
       captured.message.subarray(at + marker.length),
       once,
     );
+    report(channels.published, () => ({
+      event,
+      seconds: (performance.now() - started) / 1000,
+      replayed: appended.replayed,
+    }));
     return { channel, ...appended };
   }
 }

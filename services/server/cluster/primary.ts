@@ -89,8 +89,6 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
         Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && readyAt.has(w.id)),
     });
   let metricsServer: Promise<Server> | undefined;
-  const serveReplicaMetrics = () =>
-    metrics ? serveMetrics(config.host, config.metricsPort, () => metrics.render(), log) : undefined;
 
   httpServer.on("error", (err) => {
     log.error("cannot listen", { err, port: config.port });
@@ -103,7 +101,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
   // forks, which are synchronous, in this same callback.
   httpServer.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
     for (let i = 0; i < config.workers; i++) fork();
-    metricsServer = serveReplicaMetrics();
+    if (metrics) metricsServer = serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
     const address = httpServer.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     log.info("listening", {

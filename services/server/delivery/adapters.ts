@@ -101,10 +101,8 @@ export function observeDeliveries<F extends AdapterFactory>(create: F): F {
   } as F;
 }
 
-function delivered(args: unknown): Delivered {
-  const [, packet, opts] = Array.isArray(args)
-    ? (args as [unknown, { data?: unknown[] }?, { rooms?: unknown[] }?])
-    : [];
+function delivered(args: unknown[]): Delivered {
+  const [, packet, opts] = args as [unknown, { data?: unknown[] }?, { rooms?: unknown[] }?];
   const data = Array.isArray(packet?.data) ? packet.data : [];
   const publishedAt = publishedAtOf(data[data.length - 1]);
   return {

@@ -99,18 +99,14 @@ async function syncChannels(
     } else if (position.epoch !== null && read.epoch !== null && position.epoch !== read.epoch) {
       // What the client missed of its epoch is gone, but everything of the new one was published after the loss:
       // none of that is lost. Replay it from its start when it is all kept, and have the client follow from 0.
+      const reason = "history lost: the channel started a new epoch";
       const fresh = await history.read(channel, 0);
       if (fresh.epoch !== read.epoch || fresh.entries === undefined) {
-        lost("history lost: the channel started a new epoch");
+        lost(reason);
         continue;
       }
       for (const entry of fresh.entries) replay(socket, entry);
-      results[channel] = {
-        recovered: false,
-        reason: "history lost: the channel started a new epoch",
-        ...now,
-        offset: 0,
-      };
+      results[channel] = { recovered: false, reason, ...now, offset: 0 };
     } else if (position.offset > read.top) {
       lost("position ahead of the history");
     } else if (read.entries === undefined) {
