@@ -94,7 +94,7 @@ function range(setting: Setting): string {
     case "url":
       return setting.protocols.map((protocol) => `\`${protocol}//\``).join(", ");
     case "string":
-      return setting.secret ? "text (secret)" : "text";
+      return setting.secret ? "text (secret, or a file: `_FILE`)" : "text";
   }
 }
 

@@ -43,7 +43,7 @@ export const MIN_TOKEN_LENGTH = 16;
 export function loadBroadcasterConfig(env: Readonly<Record<string, string | undefined>>): BroadcasterConfig {
   const read = new EnvReader(env);
   const token = read.string("BROADCASTER_TOKEN");
-  const redisUrl = read.url("REDIS_URL");
+  const redisUrl = read.redisUrl();
   read.check(
     redisUrl !== undefined || read.raw("REDIS_URL") !== undefined,
     "REDIS_URL is required (e.g. redis://localhost:6379)",

@@ -97,7 +97,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     listenBacklog: read.integer("LISTEN_BACKLOG"),
     workers: read.integer("WORKERS", availableParallelism()),
     replicaName: read.string("REPLICA_NAME", hostname()),
-    redisUrl: read.url("REDIS_URL"),
+    redisUrl: read.redisUrl(),
     redisKey: read.string("REDIS_KEY"),
     balancingMethod: read.oneOf("STICKY_METHOD"),
     shutdownTimeoutMs: read.integer("SHUTDOWN_TIMEOUT_MS"),

@@ -9,6 +9,7 @@
  * read.assertValid(); // throws ConfigError listing every problem
  * ```
  */
+import { readFileSync } from "node:fs";
 import {
   RETIRED_SETTINGS,
   SETTINGS,
@@ -20,6 +21,7 @@ import {
   type EnumValue,
   type IntegerName,
   type ListName,
+  type Setting,
   type SettingName,
   type StringName,
   type StringWithDefault,
@@ -45,10 +47,50 @@ export class EnvReader {
     }
   }
 
-  /** The trimmed value, or `undefined` when unset or blank (Compose passes `VAR=` as an empty string). */
+  /**
+   * The trimmed value, or `undefined` when unset or blank (Compose passes `VAR=` as an empty string). A secret
+   * (declared `secret: true`) may come from a file instead, named by `NAME_FILE`: Docker and Swarm hand
+   * secrets to a container as files (`/run/secrets/<name>`), and `_FILE` is the official images' convention
+   * (POSTGRES_PASSWORD_FILE: https://docs.docker.com/engine/swarm/secrets/#build-support-for-docker-secrets-into-your-images).
+   */
   raw(name: SettingName): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
+    const value = blankToUndefined(this.env[name]);
+    const setting: Setting = SETTINGS[name];
+    if (!("secret" in setting) || !setting.secret) return value;
+    const file = blankToUndefined(this.env[`${name}_FILE`]);
+    if (file === undefined) return value;
+    if (value !== undefined) {
+      this.problems.push(`${name} and ${name}_FILE are both set: keep one`);
+      return value;
+    }
+    return this.fileContent(`${name}_FILE`, file);
+  }
+
+  /** The trimmed content of `path` (a secret's file); a problem when it cannot be read or is empty. */
+  fileContent(variable: string, path: string): string | undefined {
+    try {
+      const content = blankToUndefined(readFileSync(path, "utf8"));
+      if (content === undefined) this.problems.push(`${variable}: ${path} is empty`);
+      return content;
+    } catch (err) {
+      this.problems.push(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
+      return undefined;
+    }
+  }
+
+  /**
+   * `REDIS_URL`, with the password in the file `REDIS_PASSWORD_FILE` names when that is set (a Swarm secret
+   * that Redis reads too), in place of any password in the URL.
+   */
+  redisUrl(): string | undefined {
+    const url = this.url("REDIS_URL");
+    const file = this.raw("REDIS_PASSWORD_FILE");
+    if (url === undefined || file === undefined) return url;
+    const password = this.fileContent("REDIS_PASSWORD_FILE", file);
+    if (password === undefined) return url;
+    const parsed = new URL(url);
+    parsed.password = encodeURIComponent(password);
+    return parsed.toString();
   }
 
   /** The value, else `fallback` (a default computed at start: the hostname), else the declared default. */
@@ -125,6 +167,11 @@ export class EnvReader {
   assertValid(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }
 
 /** Hides a password in a URL before it reaches a log line or an error message. */

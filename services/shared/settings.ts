@@ -46,7 +46,10 @@ export interface IntegerSetting extends Common {
 export interface StringSetting extends Common {
   type: "string";
   default?: string;
-  /** Never printed back in an error message. */
+  /**
+   * Never printed back in an error message; may be given as a file instead, named by `NAME_FILE` (Docker and
+   * Swarm secrets; config.ts).
+   */
   secret?: boolean;
 }
 export interface EnumSetting extends Common {
@@ -136,6 +139,13 @@ export const SETTINGS = {
     description:
       "`redis://[:password@]host:port`. Replicas: use the Redis adapter (several replicas); unset, the cluster " +
       "adapter (one replica, no Redis). Required by the broadcaster. Compose builds it from `REDIS_PASSWORD`.",
+  },
+  REDIS_PASSWORD_FILE: {
+    group: "replica", readBy: ["replica", "broadcaster"], type: "string",
+    compose: { omit: "Compose puts the password into REDIS_URL; this is for Docker secrets (docs/swarm.md)" },
+    description:
+      "A file holding Redis's password (a Docker or Swarm secret, `/run/secrets/…`), used with `REDIS_URL` in " +
+      "place of a password in the URL.",
   },
   REDIS_KEY: {
     group: "replica", readBy: SERVER_AND_BROADCASTER, type: "string", default: "socket.io",
