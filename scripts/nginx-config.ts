@@ -40,9 +40,16 @@ export interface NginxConfigOptions {
 export const DEFAULT_HANDSHAKE_RATE = SETTINGS.NGINX_HANDSHAKE_RATE.default;
 export const DEFAULT_HANDSHAKE_BURST = SETTINGS.NGINX_HANDSHAKE_BURST.default;
 
-/** How long a graceful stop of nginx waits for open connections (WebSockets) before closing them; its
- * stop_grace_period in docker-compose.yml must be longer (test/services/shared/settings-compose.test.ts). */
-export const NGINX_SHUTDOWN_TIMEOUT_SECONDS = 5;
+/**
+ * How long the workers a reload replaces keep serving the connections they hold (WebSockets, which never end
+ * by themselves) before they close them: long, since a reload (scaling; every task change on Swarm) must not
+ * cut clients, but bounded, so that many reloads do not leave workers lingering without end. nginx applies the
+ * same timeout to a graceful stop (SIGQUIT), which is why Compose and the Swarm stack stop nginx with SIGTERM
+ * (`stop_signal`): it closes every connection at once and exits 0
+ * (https://nginx.org/en/docs/ngx_core_module.html#worker_shutdown_timeout,
+ * https://nginx.org/en/docs/control.html).
+ */
+export const NGINX_OLD_WORKERS_TIMEOUT_SECONDS = 600;
 
 /** This process's hard limit on open files (children inherit it), from /proc (Linux); undefined elsewhere. */
 export function hardNofileLimit(): number | undefined {
@@ -129,8 +136,8 @@ export interface MainConfigOptions {
    * user cannot go past it, and asking for more logs `[alert] setrlimit(RLIMIT_NOFILE) failed` at every start.
    */
   maxNofile?: number;
-  /** How long a graceful stop waits for open connections before closing them. @default 5 s */
-  shutdownTimeoutSeconds?: number;
+  /** How long the workers a reload replaces keep their connections. @default 600 s */
+  oldWorkersTimeoutSeconds?: number;
 }
 
 /**
@@ -146,7 +153,7 @@ export function renderMainConfig({
   user,
   raiseNofile = true,
   maxNofile = Infinity,
-  shutdownTimeoutSeconds = NGINX_SHUTDOWN_TIMEOUT_SECONDS,
+  oldWorkersTimeoutSeconds = NGINX_OLD_WORKERS_TIMEOUT_SECONDS,
 }: MainConfigOptions): string {
   const temp = dir ?? tempDir;
   const paths = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
@@ -159,9 +166,9 @@ export function renderMainConfig({
 ${user ? `user ${user};\n` : ""}worker_processes ${workerProcesses};
 ${nofile}pid ${dir ? `${dir}/nginx.pid` : "/var/run/nginx.pid"};
 error_log ${dir ? `${dir}/error.log` : "stderr"} warn;
-# A graceful stop (SIGQUIT: docker compose stop) waits for open connections, and a WebSocket never ends by
-# itself: past this, nginx closes them and exits 0, within its stop_grace_period, instead of being killed (137).
-worker_shutdown_timeout ${shutdownTimeoutSeconds}s;
+# After a reload, the old workers keep the connections they hold (WebSockets) this long, then close them.
+# Stops use SIGTERM, which closes everything at once (a graceful SIGQUIT would wait this long too).
+worker_shutdown_timeout ${oldWorkersTimeoutSeconds}s;
 events {
     worker_connections ${workerConnections};
 }

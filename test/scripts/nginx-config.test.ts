@@ -68,8 +68,8 @@ test("the main config lifts nginx's 1024 connections per worker, with descriptor
   assert.match(compose, /worker_processes auto;/);
   assert.match(compose, /worker_connections 16384;/);
   assert.match(compose, /worker_rlimit_nofile 33792;/);
-  // A graceful stop closes WebSockets itself, within Compose's stop_grace_period (15 s).
-  assert.match(compose, /worker_shutdown_timeout 5s;/);
+  // A reload leaves WebSockets on the old workers for 10 minutes, not seconds (stops use SIGTERM instead).
+  assert.match(compose, /worker_shutdown_timeout 600s;/);
   assert.match(compose, /client_body_temp_path \/var\/cache\/nginx\/client_body;/);
   assert.match(compose, /include \/etc\/nginx\/socketio\/socketio\.conf;/);
   const stack = renderMainConfig({
