@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { SETTINGS_REACHING_CONTAINERS } from "../test/compose/settings-env.js";
+import { SETTINGS_REACHING_CONTAINERS, SUITE_SETTINGS } from "../test/helpers/deployment-env.js";
 import { freePort, TEST_TIMEOUT_MS } from "./processes.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -31,14 +31,7 @@ const env = {
   COMPOSE_PROFILES: "observability",
   PROMETHEUS_PORT: String(prometheusPort),
   BROADCASTER_TOKEN: token,
-  TICK_INTERVAL_MS: "200",
-  // The suite's round-trip loops send far more than a person would; the limiter has its own test.
-  EVENT_RATE_LIMIT: "10000",
-  EVENT_BURST: "10000",
-  // The delivery test publishes 100 messages a second from one address.
-  BROADCAST_RATE_LIMIT: "10000",
-  BROADCAST_BURST: "10000",
-  // Not the defaults, so the suite can tell that what .env sets reaches the containers (they once did not).
+  ...SUITE_SETTINGS,
   ...SETTINGS_REACHING_CONTAINERS,
 };
 const files = ["-f", "docker-compose.yml", "-f", "test/compose/docker-compose.test.yml"];

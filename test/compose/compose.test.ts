@@ -3,12 +3,13 @@
  * (scripts/test-compose.ts), which brings the deployment up and passes where it is in COMPOSE_TARGET.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import { closeAll, connectClient, whoami } from "../helpers/clients.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { times, within } from "../helpers/wait.js";
@@ -16,7 +17,7 @@ import { topologySuite } from "../e2e/topology-suite.js";
 import { freePort, pollUntil } from "../../scripts/processes.js";
 import { REPO_ROOT } from "../../scripts/settings-docs.js";
 import { SETTINGS } from "../../services/shared/settings.js";
-import { SETTINGS_REACHING_CONTAINERS } from "./settings-env.js";
+import { SETTINGS_REACHING_CONTAINERS } from "../helpers/deployment-env.js";
 
 /** The ```bash block of a page of the docs that starts with `start`; fails the test when there is none. */
 function bashBlock(page: string, start: string): string {
@@ -94,6 +95,13 @@ interface ComposeTarget {
 const target = JSON.parse(process.env.COMPOSE_TARGET ?? "null") as ComposeTarget | null;
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const compose = (...args: string[]) => docker("compose", "-p", target!.project, ...target!.files, ...args);
+/**
+ * For the faults inside survive(): asynchronous, so that the publisher and the clients (in this process) go on
+ * while Docker works; the synchronous calls above would freeze both, and nothing would be published during
+ * the fault.
+ */
+const dockerLive = async (...args: string[]) => (await promisify(execFile)("docker", args)).stdout.trim();
+const composeLive = (...args: string[]) => dockerLive("compose", "-p", target!.project, ...target!.files, ...args);
 const ids = (service: string, ...flags: string[]) =>
   compose("ps", "-q", ...flags, service)
     .split("\n")
@@ -301,19 +309,19 @@ describe(
         const busiest = ids.find((id) => id.startsWith(replica))!;
         assert.ok(busiest, `no container for ${replica}`);
         await stream.survive(t, "compose: replica SIGKILL", async () => {
-          docker("kill", busiest);
-          docker("start", busiest);
+          await dockerLive("kill", busiest);
+          await dockerLive("start", busiest);
         });
         await stream.survive(t, "compose: rolling restart", async () => {
-          for (const id of ids) docker("restart", "--time", String(GRACE_SECONDS), id);
+          for (const id of ids) await dockerLive("restart", "--time", String(GRACE_SECONDS), id);
         });
         // Scaling as the README says: the replica count without recreating anything, then an nginx reload, so
         // that it resolves `replica` again while its connections stay open.
         const nginxStarted = () => docker("inspect", "-f", "{{.State.StartedAt}}", compose("ps", "-q", "nginx"));
         const before = { nginx: nginxStarted(), disconnects: stream.clients.map((c) => c.disconnects) };
         await stream.survive(t, "compose: scale up", async () => {
-          compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length + 1}`);
-          compose("exec", "-T", "nginx", "nginx", "-s", "reload");
+          await composeLive("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length + 1}`);
+          await composeLive("exec", "-T", "nginx", "nginx", "-s", "reload");
         });
         const running = compose("ps", "-q", "replica").split("\n").filter(Boolean);
         assert.deepEqual(
@@ -339,8 +347,8 @@ describe(
           if (!added.startsWith(replica)) kept.push({ client, disconnects: client.disconnects });
         }
         await stream.survive(t, "compose: scale down", async () => {
-          compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length}`);
-          compose("exec", "-T", "nginx", "nginx", "-s", "reload");
+          await composeLive("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length}`);
+          await composeLive("exec", "-T", "nginx", "nginx", "-s", "reload");
         });
         const left = compose("ps", "-q", "replica").split("\n").filter(Boolean);
         assert.ok(!left.includes(added), "scaling down removed an original replica, not the added one");

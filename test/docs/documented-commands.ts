@@ -77,7 +77,7 @@ export const DOCUMENTED_COMMANDS: Record<string, Exercised> = {
   },
   "docker compose up -d --no-recreate --scale replica=5": {
     by: "test/compose/compose.test.ts",
-    runs: 'compose("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length + 1}`)',
+    runs: 'composeLive("up", "-d", "--no-recreate", "--wait", "--scale", `replica=${ids.length + 1}`)',
     same: "waiting for health, one replica more than running",
   },
   "docker compose exec nginx nginx -s reload": {
