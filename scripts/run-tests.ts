@@ -23,7 +23,7 @@ import { findTests } from "./test-files.js";
 const TEST_ROOT = fileURLToPath(new URL("../test/", import.meta.url));
 /** The sources: a compiled test whose .ts file was deleted or renamed must not run from a stale dist/. */
 const SOURCE_ROOT = fileURLToPath(new URL("../../test/", import.meta.url));
-const SUITES = ["services", "scripts", "client", "docs", "e2e", "browser"];
+const SUITES = ["services", "scripts", "client", "deploy", "docs", "e2e", "browser"];
 
 const args = process.argv.slice(2);
 /** --randomize: each file's tests in a random order (`--test-randomize`, Node 24), to show that no

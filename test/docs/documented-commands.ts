@@ -41,6 +41,37 @@ export const DOCUMENTED_COMMANDS: Record<string, Exercised> = {
   "npm ci && npm test": { by: ".ci/run", runs: "npm ci --no-audit --no-fund" },
   "npm test": { by: ".ci/run", runs: "npm test" },
   "npm run test:compose": { by: ".ci/run", runs: "npm run test:compose" },
+  "npm run test:swarm": { by: ".ci/run", runs: "npm run test:swarm" },
+  "docker swarm init": {
+    by: "scripts/test-swarm.ts",
+    runs: '"swarm", "init", "--advertise-addr", "127.0.0.1"',
+    same: "on loopback, with an address pool of its own",
+  },
+  "docker build -t socketio-cluster-reference:local .": {
+    by: "scripts/test-swarm.ts",
+    runs: 'docker("build", "-q", "-t", images[0]!, ".")',
+    same: "under a tag of its own",
+  },
+  "deploy/swarm/deploy.sh": {
+    by: "scripts/test-swarm.ts",
+    runs: '"deploy/swarm/deploy.sh", stack, "-c", "test/swarm/stack.test.yml"',
+    same: "under a stack name of its own, on free ports, with the test's file on top (replica ports)",
+  },
+  "docker service scale socketio_replica=5": {
+    by: "test/swarm/swarm.test.ts",
+    runs: '"service", "scale", "--detach=false", `${service("replica")}=${target!.replicas + 1}`',
+    same: "the test's stack, waiting until converged, to one replica more (and back)",
+  },
+  "docker service update --image registry.example.com/socketio-cluster-reference:v2 socketio_replica": {
+    by: "test/swarm/swarm.test.ts",
+    runs: '["service", "update", "--detach=false", "--image", target!.images[1], service("replica")]',
+    same: "the test's stack and second image, waiting until converged",
+  },
+  "docker stack rm socketio": {
+    by: "scripts/test-swarm.ts",
+    runs: 'quiet("stack", "rm", "--detach=false", stack)',
+    same: "the test's stack, waiting until its tasks are gone",
+  },
   "npm ci": { by: ".ci/run", runs: "npm ci" },
   "npm run bench": {
     by: ".ci/run",
