@@ -31,12 +31,14 @@ import {
   type LoadStats,
   type SourceReply,
 } from "./protocol.js";
-import { writeReport, type BenchResults, type ConfigResult, type StepResult } from "./report.js";
+import { writeReport, type BenchResults, type ColdWindow, type ConfigResult, type StepResult } from "./report.js";
 
 const LOAD_CLIENT = fileURLToPath(new URL("./load-client.js", import.meta.url));
 const BASELINE = fileURLToPath(new URL("./baseline-server.js", import.meta.url));
 /** How often the benchmark scrapes each replica's /metrics while measuring (Prometheus's interval in Compose). */
 const SCRAPE_INTERVAL_MS = 5_000;
+/** The cold window: messages published right after the clients connected, measured apart from the steps. */
+const COLD_WINDOW_MS = 2_000;
 
 const { values } = parseArgs({
   options: {
@@ -285,6 +287,19 @@ async function topologyTarget(
   };
 }
 
+/**
+ * The clients' figures once `expected` messages arrived, or 3 s after the last send (the tail): received and
+ * latencies add up over the polls; lost and duplicated are as of the last one.
+ */
+async function collect(pool: LoadPool, expected: number): Promise<LoadStats> {
+  const acc = [await pool.stats()];
+  for (let waited = 0; waited < 3_000 && acc.reduce((a, s) => a + s.received, 0) < expected; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    acc.push(await pool.stats());
+  }
+  return { ...mergeStats(acc), lost: acc.at(-1)!.lost, duplicated: acc.at(-1)!.duplicated };
+}
+
 async function waitQuiet(): Promise<number> {
   const deadline = Date.now() + 10_000;
   let busy = await machineBusy(300);
@@ -302,9 +317,26 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   );
   const steps: StepResult[] = [];
   let seq = 0;
-  // Warm-up, not measured: the first messages after thousands of connects meet cold JIT code and the
-  // garbage of the connection setup, which would land in the first step's p99.
-  seq += await target.publish(opts.rates[0]!, 2_000, seq);
+  // The cold window: the first messages after thousands of connects meet cold JIT code and the garbage of the
+  // connection setup. Measured on its own (users wait then too), and kept out of the steps, which measure a
+  // warm system.
+  const coldRate = opts.rates[0]!;
+  pool.expect(seq, seq + Math.round((coldRate * COLD_WINDOW_MS) / 1000) - 1);
+  await pool.stats(); // reset counters
+  const coldSent = await target.publish(coldRate, COLD_WINDOW_MS, seq);
+  const coldStats = await collect(pool, coldSent * connected.ok);
+  seq += coldSent;
+  const cold: ColdWindow = {
+    rate: coldRate,
+    p50: percentile(coldStats.histogram, 0.5),
+    p99: percentile(coldStats.histogram, 0.99),
+    max: percentile(coldStats.histogram, 1),
+    deliveryRatio: coldStats.received / Math.max(1, coldSent * connected.ok),
+    lost: coldStats.lost,
+  };
+  log(
+    `${name} cold (first ${COLD_WINDOW_MS / 1000} s at ${coldRate}/s): p50 ${cold.p50} p99 ${cold.p99} max ${cold.max} ms, delivered ${(cold.deliveryRatio * 100).toFixed(1)}%, lost ${cold.lost}`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 500));
   for (const rate of opts.rates) {
     const runs: StepResult[] = [];
@@ -323,19 +355,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
       const ownBefore = process.cpuUsage().user + process.cpuUsage().system;
       const started = now();
       const sent = await target.publish(rate, opts.durationMs, seq);
-      // Let the tail arrive: at most 3 s after the last send.
-      let stats = await pool.stats();
-      const acc = [stats];
-      for (
-        let waited = 0;
-        waited < 3_000 && acc.reduce((a, s) => a + s.received, 0) < sent * connected.ok;
-        waited += 250
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        acc.push(await pool.stats());
-      }
-      // Received and latencies add up over the polls; lost and duplicated are as of the last one.
-      stats = { ...mergeStats(acc), lost: acc[acc.length - 1]!.lost, duplicated: acc[acc.length - 1]!.duplicated };
+      const stats = await collect(pool, sent * connected.ok);
       const elapsedS = (now() - started) / 1000;
       // Delivery time: from the first send to the last message received, not to the end of the polling.
       const deliveryS = Math.max(opts.durationMs / 1000, (stats.lastAt - started) / 1000);
@@ -399,7 +419,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
     }
   }
   pool.close();
-  return { name, clients: connected.ok, connectMs: connected.ms, steps };
+  return { name, clients: connected.ok, connectMs: connected.ms, cold, steps };
 }
 
 /** Median of each figure over the repeats, with the spread of p99 and delivered/s kept. */

@@ -31,10 +31,22 @@ export interface StepResult {
   spread?: { p99: [number, number]; deliveredPerSecond: [number, number] };
 }
 
+/** The first 2 s of messages right after the connection burst (cold JIT code, the setup's garbage). */
+export interface ColdWindow {
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  deliveryRatio: number;
+  lost: number;
+}
+
 export interface ConfigResult {
   name: string;
   clients: number;
   connectMs: number;
+  /** Absent in runs made before it was measured. */
+  cold?: ColdWindow;
   steps: StepResult[];
 }
 
@@ -115,6 +127,16 @@ function markdown(r: BenchResults): string {
   );
   for (const config of r.configs) {
     lines.push(`## ${config.name} (${config.clients} clients, connected in ${config.connectMs} ms)`, "");
+    const { cold } = config;
+    const steady = config.steps.find((step) => step.rate === cold?.rate);
+    if (cold) {
+      lines.push(
+        `Cold window (the first 2 s of messages right after the ${config.clients} connections, at ${cold.rate}/s): ` +
+          `p50 ${f(cold.p50)} ms, p99 ${f(cold.p99)} ms${steady ? ` (×${f(cold.p99 / Math.max(0.1, steady.p99))} the steady p99 at the same rate)` : ""}, ` +
+          `max ${f(cold.max)} ms, delivered ${f(cold.deliveryRatio * 100)}%, lost ${cold.lost}.`,
+        "",
+      );
+    }
     lines.push(
       "| rate/s | offered/s | delivered/s | delivered | p50 ms | p90 ms | p99 ms | max ms | lost | dup | server µs/msg | client µs/msg | server CPU | client CPU | client ELU |",
     );
