@@ -3,17 +3,17 @@
  * (scripts/test-compose.ts), which brings the deployment up and passes where it is in COMPOSE_TARGET.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import { closeAll, connectClient, whoami } from "../helpers/clients.js";
+import { docker, dockerLive } from "../helpers/docker.js";
 import { NumberedStream } from "../helpers/numbered.js";
 import { times, within } from "../helpers/wait.js";
-import { topologySuite } from "../e2e/topology-suite.js";
+import { deploymentSuite } from "../e2e/topology-suite.js";
 import { freePort, pollUntil } from "../../scripts/processes.js";
 import { REPO_ROOT } from "../../scripts/settings-docs.js";
 import { SETTINGS } from "../../services/shared/settings.js";
@@ -93,14 +93,7 @@ interface ComposeTarget {
 }
 
 const target = JSON.parse(process.env.COMPOSE_TARGET ?? "null") as ComposeTarget | null;
-const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const compose = (...args: string[]) => docker("compose", "-p", target!.project, ...target!.files, ...args);
-/**
- * For the faults inside survive(): asynchronous, so that the publisher and the clients (in this process) go on
- * while Docker works; the synchronous calls above would freeze both, and nothing would be published during
- * the fault.
- */
-const dockerLive = async (...args: string[]) => (await promisify(execFile)("docker", args)).stdout.trim();
 const composeLive = (...args: string[]) => dockerLive("compose", "-p", target!.project, ...target!.files, ...args);
 const ids = (service: string, ...flags: string[]) =>
   compose("ps", "-q", ...flags, service)
@@ -154,18 +147,7 @@ describe(
   () => {
     describe("the shared end-to-end checks, through nginx and each replica's own port", () => {
       before(baseline);
-      topologySuite(
-        () => ({
-          url: target!.url,
-          broadcaster: target!.broadcaster,
-          token: target!.token,
-          // nginx first (one address: the gateway), then each replica's test-only route.
-          entries: [{ url: target!.url }, ...replicaUrls().map((url) => ({ url }))],
-          replicas: target!.replicas,
-          workersPerReplica: 2,
-        }),
-        32,
-      );
+      deploymentSuite(() => target!, replicaUrls);
     });
 
     test("clients through nginx get hello, and all land on one replica (they share the gateway's address)", async () => {

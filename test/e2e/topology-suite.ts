@@ -168,3 +168,25 @@ export function topologySuite(topology: () => Topology, clientCount = 24): { cli
 
   return { clients: () => clients };
 }
+
+/**
+ * The shared checks on a deployment in containers (test/compose, test/swarm), 32 clients: through nginx, where
+ * every client of this machine arrives from one gateway address (and so reaches one replica), and through each
+ * replica's test-only port, which together reach every replica and both workers of each.
+ */
+export function deploymentSuite(
+  target: () => Pick<Topology, "url" | "broadcaster" | "token" | "replicas">,
+  replicaUrls: () => string[],
+): { clients: () => Client[] } {
+  return topologySuite(() => {
+    const { url, broadcaster, token, replicas } = target();
+    return {
+      url,
+      broadcaster,
+      token,
+      entries: [{ url }, ...replicaUrls().map((replica) => ({ url: replica }))],
+      replicas,
+      workersPerReplica: 2,
+    };
+  }, 32);
+}

@@ -3,12 +3,12 @@
  * (scripts/test-swarm.ts), which deploys it and passes where it is in SWARM_TARGET.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { promisify } from "node:util";
+import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { closeAll, connectClient, whoami } from "../helpers/clients.js";
+import { docker, dockerLive } from "../helpers/docker.js";
 import { NumberedStream, type Counted } from "../helpers/numbered.js";
-import { topologySuite } from "../e2e/topology-suite.js";
+import { deploymentSuite } from "../e2e/topology-suite.js";
 import { pollUntil } from "../../scripts/processes.js";
 import { SETTINGS_REACHING_CONTAINERS } from "../helpers/deployment-env.js";
 
@@ -24,9 +24,6 @@ interface SwarmTarget {
 }
 
 const target = JSON.parse(process.env.SWARM_TARGET ?? "null") as SwarmTarget | null;
-const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
-/** For the operations that take a while: the publisher and the clients, in this process, go on meanwhile. */
-const dockerWhileLive = async (...args: string[]) => (await promisify(execFile)("docker", args)).stdout.trim();
 const service = (name: string) => `${target!.stack}_${name}`;
 /** The running containers of a service on this node (a task's hostname is its container's short id). */
 const containers = (name: string) =>
@@ -85,17 +82,7 @@ describe(
   { skip: target ? false : "run through `npm run test:swarm`" },
   () => {
     describe("the shared end-to-end checks, through nginx and each replica task's own port", () => {
-      topologySuite(
-        () => ({
-          url: target!.url,
-          broadcaster: target!.broadcaster,
-          token: target!.token,
-          entries: [{ url: target!.url }, ...replicaUrls().map((url) => ({ url }))],
-          replicas: target!.replicas,
-          workersPerReplica: 2,
-        }),
-        32,
-      );
+      deploymentSuite(() => target!, replicaUrls);
     });
 
     test("Redis's password and the broadcaster's token are secrets: in no service's environment; Redis wants the password", () => {
@@ -185,7 +172,7 @@ describe(
         // Scale up: nginx reloads onto the new task (its script saw a new address); a reload keeps WebSockets.
         const before = websockets.map((c) => c.disconnects);
         await stream.survive(t, "swarm: scale up", async () => {
-          await dockerWhileLive("service", "scale", "--detach=false", `${service("replica")}=${target!.replicas + 1}`);
+          await dockerLive("service", "scale", "--detach=false", `${service("replica")}=${target!.replicas + 1}`);
           await nginxFollows("the scale up");
         });
         assert.equal(replicas().length, target!.replicas + 1);
@@ -201,7 +188,7 @@ describe(
         for (const client of websockets) where.set(client, (await whoami(client.socket)).replica);
         const disconnects = new Map(websockets.map((c) => [c, c.disconnects]));
         await stream.survive(t, "swarm: scale down", async () => {
-          await dockerWhileLive("service", "scale", "--detach=false", `${service("replica")}=${target!.replicas}`);
+          await dockerLive("service", "scale", "--detach=false", `${service("replica")}=${target!.replicas}`);
           await nginxFollows("the scale down");
         });
         const kept = new Set(replicas());
@@ -220,7 +207,7 @@ describe(
         // Rolling update to a new image: every task replaced, one at a time, the new one first.
         await stream.survive(t, "swarm: rolling update", async () => {
           const update = ["service", "update", "--detach=false", "--image", target!.images[1], service("replica")];
-          await dockerWhileLive(...update);
+          await dockerLive(...update);
           await nginxFollows("the rolling update");
         });
         const now = replicas();
