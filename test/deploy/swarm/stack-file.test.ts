@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../../../scripts/settings-docs.js";
+import { composeFallback, interpolations } from "../../helpers/compose-file.js";
 import { allSettings, SETTINGS, type Setting } from "../../../services/shared/settings.js";
 
 interface Service {
@@ -93,12 +94,11 @@ describe("deploy/swarm/stack.yml follows docker-compose.yml and services/shared/
 
   test("every ${NAME:-default} in stack.yml is a declared setting with its declared default", () => {
     const declared = new Map<string, Setting>(allSettings());
-    for (const [, name, fallback] of stackText.matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)) {
-      if (STACK_VARIABLES.includes(name!)) continue;
-      const setting = declared.get(name!);
+    for (const { name, fallback } of interpolations(stackText)) {
+      if (fallback === undefined || STACK_VARIABLES.includes(name)) continue;
+      const setting = declared.get(name);
       assert.ok(setting, `\${${name}} is not declared`);
-      const wanted = setting.composeDefault ?? ("default" in setting ? String(setting.default) : undefined);
-      assert.equal(fallback, wanted, `\${${name}:-${fallback}}`);
+      assert.equal(fallback, composeFallback(setting), `\${${name}:-${fallback}}`);
     }
   });
 

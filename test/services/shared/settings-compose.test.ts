@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../../../scripts/settings-docs.js";
+import { composeFallback, interpolations } from "../../helpers/compose-file.js";
 import { allSettings, SETTINGS, type Reader, type Setting } from "../../../services/shared/settings.js";
 
 interface ComposeService {
@@ -20,22 +21,6 @@ const text = readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8");
 // merge: the file shares environment blocks with `<<: *anchor`, as Compose does.
 const compose = parse(text, { merge: true }) as { services: Record<string, ComposeService> };
 const declared = new Map<string, Setting>(allSettings());
-
-/** Every `${NAME}` / `${NAME:-default}` in the file, nested defaults read to their closing brace. */
-function interpolations(source: string): { name: string; fallback: string | undefined }[] {
-  const found: { name: string; fallback: string | undefined }[] = [];
-  const start = /\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-)?/g;
-  for (let match = start.exec(source); match !== null; match = start.exec(source)) {
-    let depth = 1;
-    let end = start.lastIndex;
-    for (; end < source.length && depth > 0; end++) {
-      if (source[end] === "{") depth++;
-      if (source[end] === "}") depth--;
-    }
-    found.push({ name: match[1]!, fallback: match[2] ? source.slice(start.lastIndex, end - 1) : undefined });
-  }
-  return found;
-}
 
 describe("docker-compose.yml follows services/shared/settings.ts", () => {
   for (const service of ["replica", "broadcaster", "nginx-config"] as const satisfies Reader[]) {
@@ -65,8 +50,11 @@ describe("docker-compose.yml follows services/shared/settings.ts", () => {
       assert.ok(setting.readBy.includes("compose"), `${name} is interpolated by Compose: add "compose" to readBy`);
       seen.add(name);
       if (fallback === undefined) continue;
-      const wanted = setting.composeDefault ?? ("default" in setting ? String(setting.default) : undefined);
-      assert.equal(fallback, wanted, `\${${name}:-…} in docker-compose.yml disagrees with the declaration`);
+      assert.equal(
+        fallback,
+        composeFallback(setting),
+        `\${${name}:-…} in docker-compose.yml disagrees with the declaration`,
+      );
     }
     for (const [name, setting] of allSettings()) {
       if (setting.readBy.includes("compose")) assert.ok(seen.has(name), `${name} is declared for Compose but unused`);
