@@ -113,8 +113,9 @@ try {
       if (!service) continue;
       process.stderr.write(`--- ${service}\n`);
       process.stderr.write(quiet("service", "ps", "--no-trunc", service).stdout);
-      process.stderr.write(quiet("service", "logs", "--raw", "--tail", "80", service).stderr);
-      process.stderr.write(quiet("service", "logs", "--raw", "--tail", "80", service).stdout);
+      // The services' stdout and stderr come back on docker's own.
+      const logs = quiet("service", "logs", "--raw", "--tail", "80", service);
+      process.stderr.write(logs.stdout + logs.stderr);
     }
   }
   if (joined) {

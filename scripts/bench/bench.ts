@@ -327,6 +327,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   const coldStats = await collect(pool, coldSent * connected.ok);
   seq += coldSent;
   const cold: ColdWindow = {
+    windowMs: COLD_WINDOW_MS,
     rate: coldRate,
     p50: percentile(coldStats.histogram, 0.5),
     p99: percentile(coldStats.histogram, 0.99),

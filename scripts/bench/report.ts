@@ -31,8 +31,10 @@ export interface StepResult {
   spread?: { p99: [number, number]; deliveredPerSecond: [number, number] };
 }
 
-/** The first 2 s of messages right after the connection burst (cold JIT code, the setup's garbage). */
+/** The first messages right after the connection burst (cold JIT code, the setup's garbage). */
 export interface ColdWindow {
+  /** How long the window published, from the end of the burst. */
+  windowMs: number;
   rate: number;
   p50: number;
   p99: number;
@@ -131,7 +133,7 @@ function markdown(r: BenchResults): string {
     const steady = config.steps.find((step) => step.rate === cold?.rate);
     if (cold) {
       lines.push(
-        `Cold window (the first 2 s of messages right after the ${config.clients} connections, at ${cold.rate}/s): ` +
+        `Cold window (the first ${f(cold.windowMs / 1000, 0)} s of messages right after the ${config.clients} connections, at ${cold.rate}/s): ` +
           `p50 ${f(cold.p50)} ms, p99 ${f(cold.p99)} ms${steady ? ` (×${f(cold.p99 / Math.max(0.1, steady.p99))} the steady p99 at the same rate)` : ""}, ` +
           `max ${f(cold.max)} ms, delivered ${f(cold.deliveryRatio * 100)}%, lost ${cold.lost}.`,
         "",
