@@ -4,7 +4,7 @@
  * wait for the gap to be filled, by the server's replay (`sync`) or by a verdict that it cannot be.
  * No I/O here: the socket wiring is in resumable-socket.ts.
  */
-import type { ChannelSync, Position } from "./position.js";
+import { isProvisional, type ChannelSync, type Position } from "./position.js";
 
 export interface ChannelOrderEvents {
   /** A gap opened on `channel` (or its epoch changed): ask the server for what is missing. */
@@ -20,7 +20,10 @@ interface Waiting {
 }
 
 interface Channel {
-  /** `null` until the channel's first message, or the server, says which epoch. */
+  /**
+   * The epoch followed; provisional (`null`, or `~…` from the server) until the channel's first message: see
+   * isProvisional() in position.ts.
+   */
   epoch: string | null;
   /** The last offset handed over; `undefined` until known (the first `sync` answers it). */
   offset: number | undefined;
@@ -76,7 +79,7 @@ export class ChannelOrder {
       deliver();
       return;
     }
-    if (channel.epoch !== null && epoch !== channel.epoch) {
+    if (!isProvisional(channel.epoch) && epoch !== channel.epoch) {
       if (channel.syncing) return this.hold(channel, position, deliver);
       // The history this client followed is gone (Redis lost it, or it expired): say so, then follow the new
       // epoch from its start, asking the server for whatever of it came before this message.
@@ -85,7 +88,11 @@ export class ChannelOrder {
       channel.offset = 0;
       channel.waiting.clear();
     }
-    channel.epoch ??= epoch;
+    // Provisional: the first message of the channel's first life since this client looked starts it (offset 1);
+    // anything later waits, and the server, asked with the provisional epoch, says whether a life was missed.
+    if (isProvisional(channel.epoch) && offset === 1 && channel.offset === 0 && !channel.syncing) {
+      channel.epoch = epoch;
+    }
     if (channel.offset !== undefined && offset <= channel.offset) return; // already handed over
     this.hold(channel, position, deliver);
     if (channel.syncing || channel.offset === undefined) return;
@@ -113,10 +120,7 @@ export class ChannelOrder {
     if (!result.recovered) {
       this.events.lost(name, result.reason);
       this.restartAt(channel, result.epoch, result.offset);
-    } else if (
-      channel.offset === undefined ||
-      (channel.epoch === null && result.epoch !== null && channel.offset === 0)
-    ) {
+    } else if (channel.offset === undefined || (isProvisional(channel.epoch) && channel.offset === 0)) {
       channel.epoch = result.epoch;
       channel.offset ??= result.offset;
     }
@@ -146,7 +150,7 @@ export class ChannelOrder {
     channel.epoch = epoch;
     channel.offset = offset;
     for (const [at, waiting] of channel.waiting) {
-      if (at <= offset || (epoch !== null && waiting.epoch !== epoch)) channel.waiting.delete(at);
+      if (at <= offset || (!isProvisional(epoch) && waiting.epoch !== epoch)) channel.waiting.delete(at);
     }
     // Live messages of the new position may already wait beyond a hole that nobody can fill: start there.
     if (channel.waiting.size > 0 && !channel.waiting.has(offset + 1)) {
@@ -159,10 +163,12 @@ export class ChannelOrder {
     const channel = this.channels.get(name);
     if (!channel || channel.offset === undefined || channel.syncing) return;
     for (const [at, waiting] of channel.waiting) {
-      if (at <= channel.offset || (channel.epoch !== null && waiting.epoch !== channel.epoch))
+      if (at <= channel.offset || (!isProvisional(channel.epoch) && waiting.epoch !== channel.epoch))
         channel.waiting.delete(at);
     }
     for (let next = channel.waiting.get(channel.offset + 1); next; next = channel.waiting.get(channel.offset + 1)) {
+      // Provisional with a life's first message next in line: the server said nothing was missed before it.
+      if (isProvisional(channel.epoch)) channel.epoch = next.epoch;
       channel.waiting.delete(next.offset);
       channel.offset = next.offset;
       next.deliver();

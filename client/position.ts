@@ -6,7 +6,8 @@
  * last argument, `{ "~pos": [channel, epoch, offset, publishedAt] }`:
  * - `channel`: `"*"` for a broadcast to everyone, else the Socket.IO room (`"room:lobby"`);
  * - `epoch`: names one life of the channel's history; it changes when the history was lost (Redis restarted
- *   empty, or the channel stayed idle past its metadata's lifetime), and positions of another epoch mean nothing;
+ *   empty, or the channel stayed idle past its metadata's lifetime), and positions of another epoch mean nothing
+ *   (before the first message, a position's epoch is provisional: see isProvisional());
  * - `offset`: 1, 2, 3, … within the epoch, in the order Redis published them, without gaps;
  * - `publishedAt`: when Redis appended it, in milliseconds since the epoch, by Redis's clock (the servers'
  *   delivery-latency metric reads it; a client may ignore it).
@@ -20,9 +21,20 @@ export const ALL_CHANNEL = "*";
 
 export interface Position {
   channel: string;
-  /** `null` when nothing was ever published on the channel: the position is "from its beginning". */
+  /** The channel's life; provisional (see isProvisional()) when nothing was published on it yet. */
   epoch: string | null;
   offset: number;
+}
+
+/**
+ * Whether `epoch` is provisional: a position taken before the channel's first message (offset 0). The server
+ * answers `~<generation>@<time>`: `generation` names one life of Redis's data (Redis restarted empty has
+ * another), `time` when it was read. Sent back in `sync`, it lets the server tell "nothing was published since"
+ * from "a whole life of the channel was published and lost meanwhile", which a bare offset 0 cannot.
+ * `null` is the client's own "nothing known yet", before any answer.
+ */
+export function isProvisional(epoch: string | null): boolean {
+  return epoch === null || epoch.startsWith("~");
 }
 
 /** The position a message carries as its last argument, or `undefined` when it carries none. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { EnvReader } from "./config.js";
+import { isProvisional } from "./position.js";
 import type { RedisClient } from "./redis.js";
 import { SETTINGS } from "./settings.js";
 
@@ -30,13 +31,34 @@ export function readHistoryConfig(read: EnvReader): { size: number; ttlMs: numbe
 
 /** A channel's history, as read at one moment. */
 export interface HistoryRead {
-  /** `null`: nothing was published on the channel (or its metadata expired, or Redis lost its data). */
-  epoch: string | null;
+  /**
+   * The channel's life (its epoch); or, when nothing was published on it yet in this life of Redis (or its
+   * metadata expired), a provisional epoch `~<generation>@<time>` naming this moment (see isProvisional() in
+   * position.ts).
+   */
+  epoch: string;
+  /** Where the current life began, as a provisional epoch (`undefined`: a life created before this was kept). */
+  born: string | undefined;
   /** The last offset published (0 when none). */
   top: number;
   /** The messages after the offset asked for, in order, as published on Redis; `undefined` when some of them
    * are no longer kept (trimmed by size or age). */
   entries: Buffer[] | undefined;
+}
+
+/**
+ * Whether a client that saw nothing of a channel as of `seen` (a provisional epoch) has missed no life of it
+ * up to the channel's current one, born as of `born`: the same generation of Redis's data (the one that could
+ * have held what it missed still does), and less than the metadata's lifetime apart (a whole life of the
+ * channel, created and expired in between, would take longer).
+ */
+export function continues(seen: string | null, born: string | undefined, metaTtlMs: number): boolean {
+  if (seen === null || born === undefined || !isProvisional(seen) || !isProvisional(born)) return false;
+  const [seenGeneration, seenAt] = seen.slice(1).split("@");
+  const [bornGeneration, bornAt] = born.slice(1).split("@");
+  if (seenGeneration !== bornGeneration) return false;
+  const apart = Number(bornAt) - Number(seenAt);
+  return Number.isFinite(apart) && apart >= 0 && apart < metaTtlMs;
 }
 
 /**
@@ -53,20 +75,25 @@ export interface HistoryRead {
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (atomicity, cmsgpack)
  */
 const APPEND = `
-local meta, messages, times, once = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local meta, messages, times, generation, once = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local size, ttl, metaTtl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 if once then
   local seen = redis.call('HMGET', once, 'fingerprint', 'epoch', 'offset')
   if seen[1] then return {seen[2], tonumber(seen[3]), seen[1]} end
 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch then
   epoch = ARGV[8]
-  redis.call('HSET', meta, 'epoch', epoch)
+  local gen = redis.call('GET', generation)
+  if not gen then
+    gen = ARGV[10]
+    redis.call('SET', generation, gen)
+  end
+  redis.call('HSET', meta, 'epoch', epoch, 'born', '~' .. gen .. '@' .. now)
 end
 local offset = redis.call('HINCRBY', meta, 'top', 1)
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local message = ARGV[1] .. cmsgpack.pack({['~pos'] = {ARGV[4], epoch, offset, now}}) .. ARGV[2]
 redis.call('RPUSH', messages, message)
 redis.call('RPUSH', times, now)
@@ -90,20 +117,31 @@ return {epoch, offset}
 `;
 
 /**
- * The channel's epoch and top offset, and the messages after \`ARGV[1]\` if every one of them is still kept.
- * Read in one step, so the messages are exactly those up to \`top\`.
+ * The channel's epoch, where its life began and its top offset, and the messages after \`ARGV[1]\` if every one
+ * of them is still kept. Read in one step, so the messages are exactly those up to \`top\`. With no life yet, a
+ * provisional epoch naming Redis's generation (created here if Redis has none: it restarted empty) and now.
  */
 const READ = `
-local meta, messages = KEYS[1], KEYS[2]
-local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then return {} end
-local top = tonumber(redis.call('HGET', meta, 'top'))
-if ARGV[1] == '' then return {epoch, top} end
+local meta, messages, generation = KEYS[1], KEYS[2], KEYS[3]
+local epoch, born, top = unpack(redis.call('HMGET', meta, 'epoch', 'born', 'top'))
+if not epoch then
+  local gen = redis.call('GET', generation)
+  if not gen then
+    gen = ARGV[2]
+    redis.call('SET', generation, gen)
+  end
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  return {'~' .. gen .. '@' .. now}
+end
+top = tonumber(top)
+born = born or ''
+if ARGV[1] == '' then return {epoch, born, top} end
 local after = tonumber(ARGV[1])
-if after >= top then return {epoch, top, {}} end
+if after >= top then return {epoch, born, top, {}} end
 local first = top - redis.call('LLEN', messages) + 1
-if after + 1 < first then return {epoch, top} end
-return {epoch, top, redis.call('LRANGE', messages, after + 1 - first, -1)}
+if after + 1 < first then return {epoch, born, top} end
+return {epoch, born, top, redis.call('LRANGE', messages, after + 1 - first, -1)}
 `;
 
 /** Publish this message once per key: what makes a retry after an unknown outcome safe. */
@@ -121,7 +159,8 @@ export type Appended =
 
 /** The bounded, per-channel history of published messages, in Redis. */
 export class History {
-  private readonly metaTtlMs: number;
+  /** See HistoryOptions.metaTtlMs. */
+  readonly metaTtlMs: number;
 
   constructor(
     private readonly redis: RedisClient,
@@ -142,7 +181,8 @@ export class History {
     suffix: Buffer,
     once?: Idempotency,
   ): Promise<Appended> {
-    const keys = once ? [...this.keys(channel), this.onceKey(channel, once.key)] : this.keys(channel);
+    const keys = [...this.keys(channel), this.generationKey()];
+    if (once) keys.push(this.onceKey(channel, once.key));
     const [epoch, offset, fingerprint] = (await this.script(APPEND, keys, [
       prefix,
       suffix,
@@ -153,6 +193,7 @@ export class History {
       String(this.metaTtlMs),
       randomBytes(6).toString("base64url"),
       once?.fingerprint ?? "",
+      randomBytes(6).toString("base64url"),
     ])) as [string, number, string?];
     if (fingerprint === undefined) return { epoch, offset, replayed: false };
     return { epoch, offset, replayed: true, sameRequest: fingerprint === once!.fingerprint };
@@ -161,14 +202,29 @@ export class History {
   /** The channel's position now, and with `after`, the messages published since, when they are all kept. */
   async read(channel: string, after?: number): Promise<HistoryRead> {
     const [meta, messages] = this.keys(channel);
-    const result = (await this.script(READ, [meta!, messages!], [after === undefined ? "" : String(after)], true)) as [
+    const args = [after === undefined ? "" : String(after), randomBytes(6).toString("base64url")];
+    const result = (await this.script(READ, [meta!, messages!, this.generationKey()], args, true)) as [
+      Buffer,
       Buffer?,
       number?,
       Buffer[]?,
     ];
-    if (result.length === 0)
-      return { epoch: null, top: 0, entries: after === undefined || after === 0 ? [] : undefined };
-    return { epoch: result[0]!.toString(), top: result[1]!, entries: result[2] };
+    if (result.length === 1) {
+      const epoch = result[0].toString();
+      return { epoch, born: epoch, top: 0, entries: after === undefined || after === 0 ? [] : undefined };
+    }
+    const born = result[1]!.toString();
+    return { epoch: result[0].toString(), born: born === "" ? undefined : born, top: result[2]!, entries: result[3] };
+  }
+
+  /** Whether a client that saw nothing of the channel as of `seen` missed no life of it up to `read`'s: continues(). */
+  continues(seen: string | null, read: HistoryRead): boolean {
+    return continues(seen, read.born, this.metaTtlMs);
+  }
+
+  /** Names one life of Redis's data: gone when Redis restarted empty (see isProvisional()). No expiry. */
+  private generationKey(): string {
+    return `${this.options.key}:history:generation`;
   }
 
   private keys(channel: string): string[] {

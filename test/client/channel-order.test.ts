@@ -96,3 +96,32 @@ test("a room with no history yet (epoch null) takes the epoch of its first messa
   receive("room:new", "e", 1);
   assert.deepEqual(delivered, ["room:new:e:1"]);
 });
+
+test("provisional (seen nothing yet): a message later than a life's first waits, and the server decides", () => {
+  const { order, delivered, gaps, lost, receive } = harness();
+  order.track("room:a", { epoch: "~g1@1000", offset: 0 });
+  receive("room:a", "e", 3);
+  assert.deepEqual(delivered, []);
+  assert.deepEqual(gaps, ["room:a"]);
+  // The sync goes out with the provisional epoch, so the server can tell whether a whole life was missed.
+  assert.deepEqual(order.positions(), { "room:a": { epoch: "~g1@1000", offset: 0 } });
+  order.syncing(["room:a"]);
+  receive("room:a", "e", 1); // replay
+  receive("room:a", "e", 2);
+  order.synced("room:a", { recovered: true, replayed: 2, epoch: "e", offset: 2 });
+  assert.deepEqual(delivered, ["room:a:e:1", "room:a:e:2", "room:a:e:3"]);
+  assert.deepEqual(lost, []);
+  assert.deepEqual(order.positions(), { "room:a": { epoch: "e", offset: 3 } });
+});
+
+test("provisional, told a life was lost: the loss is said, the new life's first message (held meanwhile) handed over", () => {
+  const { order, delivered, lost, receive } = harness();
+  order.track("room:a", { epoch: "~g1@1000", offset: 0 });
+  order.syncing(["room:a"]);
+  receive("room:a", "e2", 1); // live, after the server read "nothing yet" in Redis's new generation
+  const reason = "history lost: Redis lost its data, or the channel stayed idle too long";
+  order.synced("room:a", { recovered: false, reason, epoch: "~g2@5000", offset: 0 });
+  assert.deepEqual(lost, [["room:a", reason]]);
+  assert.deepEqual(delivered, ["room:a:e2:1"]);
+  assert.deepEqual(order.positions(), { "room:a": { epoch: "e2", offset: 1 } });
+});

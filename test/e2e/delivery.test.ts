@@ -6,6 +6,7 @@
  * counted, not sampled. Then the faults that cannot be recovered must end in `recovered: false`, said once.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { readdirSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { join } from "node:path";
@@ -117,18 +118,19 @@ describe("delivery without loss across faults", () => {
 
     // Numbering goes on after the loss; the clients cannot know what the lost history held.
     const told = countdown(clients.length, "recovered: false on every client", 30_000);
+    const untold = new Set(clients.map((c) => c.label));
     for (const client of clients) {
-      let once = false;
       client.socket.onRecovery((report) => {
-        if (report.recovered || once) return;
-        once = true;
+        if (report.recovered || !untold.delete(client.label)) return;
         told.add();
       });
     }
     stream.start();
     clients[0]!.socket.connect();
     try {
-      await told.done;
+      await told.done.catch((err: Error) => {
+        throw new Error(`${err.message}; not told: ${[...untold].join(", ")}`);
+      });
       // Some traffic once everyone was told, so that the last message is not the one that revealed the loss.
       await stream.published10More("the publisher after the loss");
     } finally {
@@ -198,6 +200,101 @@ describe("a gap longer than the history", () => {
       await publish(31);
       await next;
       assert.deepEqual(got, [1, 31]);
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
+
+describe("a client that saw nothing of a room yet (its position's epoch is provisional)", () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack({ replicas: 1, workers: 1, tickIntervalMs: 0, logLevel: "warn" });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  /** POSTs to the room until the broadcaster takes it (503 while Redis restarts). */
+  const publish = async (room: string, n: number) => {
+    for (;;) {
+      const res = await fetch(`${stack.broadcaster}/broadcast`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ event: "n", data: n, room }),
+      }).catch(() => undefined);
+      const body = await res?.text();
+      if (res?.status === 202) return;
+      if (res && res.status !== 503) assert.fail(`broadcast refused: ${res.status} ${body}`);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // pacing the retries, not synchronisation
+    }
+  };
+
+  /** A client in a fresh room, where nothing was published yet, disconnected: away from the room's start. */
+  const awayFromTheStart = async (room: string) => {
+    const socket = connect(stack.url, { transports: ["websocket"], forceNew: true, reconnection: false });
+    const got: number[] = [];
+    let check = () => {};
+    socket.on("n" as never, (n: number) => {
+      got.push(n);
+      check();
+    });
+    /** Resolves once `count` messages arrived. */
+    const holding = (count: number, what: string) =>
+      within(
+        new Promise<void>((resolve) => {
+          check = () => got.length >= count && resolve();
+          check();
+        }),
+        10_000,
+        what,
+      );
+    await within(new Promise((resolve) => socket.once("connect", () => resolve(undefined))), 10_000, "connect");
+    const joined = await socket.joinRoom(room);
+    assert.equal(joined.ok, true);
+    assert.match(String(joined.ok && joined.position?.epoch), /^~/, "a provisional epoch");
+    socket.disconnect();
+    /** Reconnects; resolves with the first report that speaks of the room. */
+    const resumed = () => {
+      const about = (r: RecoveryReport) => `room:${room}` in r.channels;
+      const told = new Promise<RecoveryReport>((resolve) => socket.onRecovery((r) => about(r) && resolve(r)));
+      const report = within(told, 10_000, `a report on room ${room}`);
+      socket.connect();
+      return report;
+    };
+    return { socket, got, resumed, holding };
+  };
+
+  test("the room's first messages published while it was away are all replayed: recovered", async () => {
+    const room = `first-${randomUUID()}`;
+    const { socket, got, resumed, holding } = await awayFromTheStart(room);
+    try {
+      for (let n = 1; n <= 3; n++) await publish(room, n);
+      const report = await resumed();
+      assert.equal(report.recovered, true, JSON.stringify(report));
+      await holding(3, "the replay");
+      assert.deepEqual(got, [1, 2, 3]);
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  test("Redis lost the room's first life while it was away: told `recovered: false`, then follows the new one", async () => {
+    const room = `lost-${randomUUID()}`;
+    const { socket, got, resumed, holding } = await awayFromTheStart(room);
+    try {
+      for (let n = 1; n <= 3; n++) await publish(room, n);
+      await stack.stopService("redis");
+      for (const file of readdirSync(stack.redisDir))
+        rmSync(join(stack.redisDir, file), { recursive: true, force: true });
+      await stack.startService("redis");
+      await publish(room, 4); // the new life's first message: after the loss, so not lost
+      const report = await resumed();
+      assert.equal(report.recovered, false, JSON.stringify(report));
+      assert.match(JSON.stringify(report.channels[`room:${room}`] ?? null), /history lost/, JSON.stringify(report));
+      await holding(1, "the new life's message");
+      assert.deepEqual(got, [4]);
     } finally {
       socket.disconnect();
     }

@@ -1,10 +1,16 @@
 import { channels as instrumentation, report } from "../../shared/instrumentation.js";
 import { decode } from "notepack.io";
-import type { History } from "../../shared/history.js";
+import type { History, HistoryRead } from "../../shared/history.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import type { Logger } from "../../shared/logger.js";
 import { roomOfKey } from "../../shared/names.js";
-import { ALL_CHANNEL, type ChannelSync, type SyncRequest, type SyncResult } from "../../shared/position.js";
+import {
+  ALL_CHANNEL,
+  isProvisional,
+  type ChannelSync,
+  type SyncRequest,
+  type SyncResult,
+} from "../../shared/position.js";
 import { joinRoom } from "../app/rooms.js";
 import type { AppServer, AppSocket } from "../socket-types.js";
 
@@ -90,34 +96,48 @@ async function syncChannels(
       results[channel] = { recovered: false, reason: refused.get(channel)!, epoch: null, offset: 0 };
       continue;
     }
-    const now = { epoch: read.epoch, offset: read.top };
-    const lost = (reason: string) => (results[channel] = { recovered: false, reason, ...now });
-    if (position === null) {
-      results[channel] = { recovered: true, replayed: 0, ...now };
-    } else if (read.epoch === null && position.offset > 0) {
-      lost("history lost: Redis lost its data, or the channel stayed idle too long");
-    } else if (position.epoch !== null && read.epoch !== null && position.epoch !== read.epoch) {
-      // What the client missed of its epoch is gone, but everything of the new one was published after the loss:
-      // none of that is lost. Replay it from its start when it is all kept, and have the client follow from 0.
-      const reason = "history lost: the channel started a new epoch";
-      const fresh = await history.read(channel, 0);
-      if (fresh.epoch !== read.epoch || fresh.entries === undefined) {
-        lost(reason);
-        continue;
-      }
-      for (const entry of fresh.entries) replay(socket, entry);
-      results[channel] = { recovered: false, reason, ...now, offset: 0 };
-    } else if (position.offset > read.top) {
-      lost("position ahead of the history");
-    } else if (read.entries === undefined) {
-      lost("gap longer than the history kept (HISTORY_SIZE, HISTORY_TTL_MS)");
-    } else {
-      for (const entry of read.entries) replay(socket, entry);
-      results[channel] = { recovered: true, replayed: read.entries.length, ...now };
-    }
+    results[channel] = await resume(socket, history, channel, position, read);
   }
   return results;
 }
+
+/** One channel: replays what the socket missed after `position` and says whether that was all of it. */
+async function resume(
+  socket: AppSocket,
+  history: History,
+  channel: string,
+  position: Wanted,
+  read: HistoryRead,
+): Promise<ChannelSync> {
+  const now = { epoch: read.epoch, offset: read.top };
+  if (position === null) return { recovered: true, replayed: 0, ...now };
+  if (position.epoch === read.epoch) {
+    if (position.offset > read.top) return { recovered: false, reason: "position ahead of the history", ...now };
+    if (read.entries === undefined) return { recovered: false, reason: TOO_LONG, ...now };
+    for (const entry of read.entries) replay(socket, entry);
+    return { recovered: true, replayed: read.entries.length, ...now };
+  }
+  // Another epoch than the client's. Whatever of the current life is kept from its start came after the client's
+  // position, so replay it; whether that is all the client missed depends on where the client stood.
+  const fresh = isProvisional(read.epoch) ? { ...read, entries: [] } : await history.read(channel, 0);
+  const whole = fresh.epoch === read.epoch && fresh.entries !== undefined;
+  if (isProvisional(position.epoch) && history.continues(position.epoch, read)) {
+    // The client had seen nothing, and no life of the channel can have come and gone since: nothing lost.
+    if (!whole) return { recovered: false, reason: TOO_LONG, ...now };
+    for (const entry of fresh.entries!) replay(socket, entry);
+    return { recovered: true, replayed: fresh.entries!.length, ...now };
+  }
+  // The history the client followed (or could have, having seen nothing) is gone: Redis lost its data, or the
+  // channel stayed idle past its metadata's lifetime. None of the current life is lost, when it is all kept.
+  const reason = isProvisional(read.epoch)
+    ? "history lost: Redis lost its data, or the channel stayed idle too long"
+    : "history lost: the channel started a new epoch";
+  if (!whole) return { recovered: false, reason, ...now };
+  for (const entry of fresh.entries!) replay(socket, entry);
+  return { recovered: false, reason, ...now, offset: 0 };
+}
+
+const TOO_LONG = "gap longer than the history kept (HISTORY_SIZE, HISTORY_TTL_MS)";
 
 /** Writes a kept message to one socket, as the adapter would have: the packet's data is [event, ...args, position]. */
 function replay(socket: AppSocket, entry: Buffer): void {
