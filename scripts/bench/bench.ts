@@ -30,6 +30,7 @@ import {
   type BenchPayload,
   type LoadStats,
   type SourceReply,
+  type StormTimes,
 } from "./protocol.js";
 import { writeReport, type BenchResults, type ColdWindow, type ConfigResult, type StepResult } from "./report.js";
 
@@ -146,6 +147,11 @@ class LoadPool {
   async stats(): Promise<LoadStats> {
     const all = await Promise.all(this.children.map((child) => this.ask(child, { type: "stats" }, "stats")));
     return mergeStats(all.map((r) => r.stats));
+  }
+  /** Every disconnected client's storm timestamps, from all processes. */
+  async stormTimes(): Promise<StormTimes[]> {
+    const all = await Promise.all(this.children.map((child) => this.ask(child, { type: "storm" }, "storm")));
+    return all.flatMap((r) => r.times);
   }
   pids = () => this.children.map((c) => c.pid!);
   close() {
@@ -469,6 +475,14 @@ async function capacity(): Promise<BenchResults["capacity"]> {
   }
 }
 
+/** How often the storm publishes while clients come back: the receiving delay includes up to one interval. */
+const STORM_PUBLISH_RATE = 10;
+
+/**
+ * The reconnection storm: N plain Socket.IO clients, replica-1 SIGKILLed, a message to everyone every 100 ms
+ * from then on. Per client that was cut: when it was back (its `hello` from the replica that took it), and when
+ * it first received a message after that. Done when every client that was cut is back and receiving.
+ */
 async function storm(): Promise<BenchResults["storm"]> {
   const target = await topologyTarget();
   const pool = new LoadPool(opts.loadProcesses);
@@ -476,40 +490,42 @@ async function storm(): Promise<BenchResults["storm"]> {
     const connected = await pool.connect(target.url, "socket.io", opts.storm, true);
     const before = await pool.stats();
     const victim = "replica-1";
+    const victims = before.replicas[victim] ?? 0;
     log(`storm: ${connected.ok} clients (${JSON.stringify(before.replicas)}); killing ${victim}`);
     const killed = now();
     target.stack.signalService(victim, "SIGKILL");
-    // Poll the clients (a measurement, not a test): when is everyone connected again?
-    let stats = before;
-    let reconnectedMs = -1;
-    while (now() - killed < 60_000) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      stats = await pool.stats();
-      if (stats.connected >= connected.ok) {
-        reconnectedMs = now() - killed;
-        break;
-      }
-    }
-    // Then: does a broadcast reach all of them?
-    const seq = 1_000_000;
-    pool.expect(seq, seq);
-    await target.publish(1, 1000, seq);
-    let check = await pool.stats();
-    for (let waited = 0; waited < 5_000 && check.lost > 0; waited += 250) {
+    let publishing = true;
+    let seq = 1_000_000;
+    const publisher = (async () => {
+      while (publishing) seq += await target.publish(STORM_PUBLISH_RATE, 1_000, seq);
+    })();
+    // Poll the clients (a measurement, not a test): everyone who was cut back and receiving, or a minute.
+    let times: StormTimes[] = [];
+    const done = () => times.length >= victims && times.every(([, back, receiving]) => back && receiving);
+    while (now() - killed < 60_000 && !done()) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      check = await pool.stats();
+      times = await pool.stormTimes();
     }
-    const receivingMs = now() - killed;
+    publishing = false;
+    await publisher;
+    const back = times.flatMap(([, b]) => (b === null ? [] : [b - killed]));
+    const delays = times.flatMap(([, b, r]) => (b === null || r === null ? [] : [r - b]));
+    const after = await pool.stats();
     const result = {
       clients: connected.ok,
-      reconnectedMs: Math.round(reconnectedMs),
-      receivingMs: Math.round(receivingMs),
-      stillMissing: check.lost,
+      cut: times.length,
+      victims,
+      reconnectedMs: Math.round(Math.max(0, ...back)),
+      receivingMs: Math.round(Math.max(0, ...times.map(([, , r]) => (r === null ? Infinity : r - killed)))),
+      backAfter: spread(back),
+      receivingAfterBack: spread(delays),
+      stillMissing: times.filter(([, b, r]) => b === null || r === null).length,
+      publishIntervalMs: 1000 / STORM_PUBLISH_RATE,
       before: before.replicas,
-      after: check.replicas,
+      after: after.replicas,
     };
     log(
-      `storm: all reconnected in ${result.reconnectedMs} ms, receiving at ${result.receivingMs} ms, ${result.stillMissing} missed; now ${JSON.stringify(result.after)}`,
+      `storm: ${result.cut} of ${connected.ok} clients cut (${victims} on ${victim}); all back after ${result.reconnectedMs} ms, all receiving after ${result.receivingMs} ms; from back to receiving p50 ${f0(result.receivingAfterBack.p50)} p99 ${f0(result.receivingAfterBack.p99)} max ${f0(result.receivingAfterBack.max)} ms; ${result.stillMissing} not receiving; now ${JSON.stringify(result.after)}`,
     );
     return result;
   } finally {
@@ -517,6 +533,14 @@ async function storm(): Promise<BenchResults["storm"]> {
     await target.stop();
   }
 }
+
+/** p50, p99 and max of a list of durations (ms). */
+function spread(xs: number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+}
+const f0 = (n: number) => (Number.isFinite(n) ? String(Math.round(n)) : "–");
 
 /**
  * The recovery storm: N clients of the client library (history on), a message every 50 ms to everyone, and
@@ -553,12 +577,16 @@ async function recoveryStorm(): Promise<BenchResults["recoveryStorm"]> {
       stats = await pool.stats();
       replayed += stats.replayed;
       notRecovered += stats.notRecovered;
-      if (reconnectedMs < 0 && stats.connected >= connected.ok) reconnectedMs = now() - killed;
       if (stats.lost === 0) {
         caughtUpMs = now() - killed;
         break;
       }
     }
+    // Back: each cut client's `hello` from the replica that took it (a count of connected sockets would include
+    // clients that had not noticed the kill yet).
+    const times = await pool.stormTimes();
+    if (times.every(([, back]) => back !== null))
+      reconnectedMs = Math.max(0, ...times.map(([, back]) => back! - killed));
     const redisAfter = total(redisPids());
     const result = {
       clients: connected.ok,

@@ -8,7 +8,14 @@ import { io, type Socket } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
 import WebSocket from "ws";
 import { connect } from "../../client/index.js";
-import { now, type BenchPayload, type LoadCommand, type LoadReply, type LoadStats } from "./protocol.js";
+import {
+  now,
+  type BenchPayload,
+  type LoadCommand,
+  type LoadReply,
+  type LoadStats,
+  type StormTimes,
+} from "./protocol.js";
 
 const BUCKETS = 200_000; // 0.1 ms each: up to 20 s
 let histogram = new Uint32Array(BUCKETS);
@@ -20,6 +27,10 @@ let outOfOrder = 0;
 let replayed = 0;
 let notRecovered = 0;
 const clients: Array<{ close(): void; connected(): boolean }> = [];
+/** Per client, for the reconnection storm: when it was first disconnected, back (its `hello`), first receiving. */
+const lostAt: number[] = [];
+const backAt: number[] = [];
+const receivingAt: number[] = [];
 /** The replica each socket.io client last said hello from. */
 const replicaOf: string[] = [];
 let cpuMark = process.cpuUsage();
@@ -28,10 +39,12 @@ let eluMark = performance.eventLoopUtilization();
 const send = (reply: LoadReply) => process.send?.(reply);
 
 function onMessage(index: number, payload: BenchPayload): void {
-  const latency = now() - payload.t;
+  const at = now();
+  if (backAt[index] !== undefined && receivingAt[index] === undefined) receivingAt[index] = at;
+  const latency = at - payload.t;
   histogram[Math.min(BUCKETS - 1, Math.max(0, Math.round(latency * 10)))]!++;
   received++;
-  lastAt = now();
+  lastAt = at;
   if (payload.seq <= (lastSeqByClient[index] ?? -1)) outOfOrder++;
   lastSeqByClient[index] = payload.seq;
   if (expectation && payload.seq >= expectation.first && payload.seq <= expectation.last) {
@@ -77,7 +90,11 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       socket = io(command.url, options);
     }
     socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
-    socket.on("hello", (identity: { replica: string }) => (replicaOf[index] = identity.replica));
+    socket.on("hello", (identity: { replica: string }) => {
+      replicaOf[index] = identity.replica;
+      if (lostAt[index] !== undefined) backAt[index] ??= now();
+    });
+    socket.on("disconnect", () => (lostAt[index] ??= now()));
     socket.once("hello", () => resolve(undefined));
     socket.once("connect_error", (err) => {
       if (!command.reconnect) resolve(err.message);
@@ -154,6 +171,12 @@ process.on("message", async (command: LoadCommand) => {
         counts: clients.map(() => new Uint8Array(command.lastSeq - command.firstSeq + 1)),
       };
       break;
+    case "storm": {
+      const times: StormTimes[] = [];
+      lostAt.forEach((lost, i) => lost !== undefined && times.push([lost, backAt[i] ?? null, receivingAt[i] ?? null]));
+      send({ type: "storm", times });
+      break;
+    }
     case "stats":
       send({ type: "stats", stats: stats() });
       break;

@@ -23,12 +23,18 @@ export type LoadCommand =
     }
   | { type: "expect"; firstSeq: number; lastSeq: number }
   | { type: "stats" }
+  /** Per client that was disconnected: when, when it was back, when it first received after that. */
+  | { type: "storm" }
   | { type: "close" };
+
+/** [disconnected at, back at (its `hello`), first message received after that]; `now()` clock, null: not yet. */
+export type StormTimes = [number, number | null, number | null];
 
 /** Load process -> orchestrator. */
 export type LoadReply =
   | { type: "connected"; ok: number; failed: number; errors: Record<string, number>; ms: number }
   | { type: "stats"; stats: LoadStats }
+  | { type: "storm"; times: StormTimes[] }
   | { type: "all-received"; seq: number };
 
 export interface LoadStats {

@@ -82,12 +82,28 @@ export interface BenchResults {
   };
   storm?: {
     clients: number;
+    /** Clients that were disconnected by the kill (those on replica-1: `victims`, by their last hello). */
+    cut: number;
+    victims: number;
+    /** From the kill until the last of them was back (its hello), and receiving again. */
     reconnectedMs: number;
     receivingMs: number;
+    /** Per client: from the kill until it was back; from back until its first message (ms). */
+    backAfter: Spread;
+    receivingAfterBack: Spread;
+    /** Cut, and not back or not receiving a minute after the kill. */
     stillMissing: number;
+    /** A broadcast to everyone this often from the kill on. */
+    publishIntervalMs: number;
     before: Record<string, number>;
     after: Record<string, number>;
   };
+}
+
+export interface Spread {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
@@ -200,11 +216,18 @@ function markdown(r: BenchResults): string {
   if (r.storm) {
     const s = r.storm;
     lines.push("## Reconnection storm", "");
+    const ms = (x: Spread) => `${f(x.p50, 0)} / ${f(x.p99, 0)} / ${f(x.max, 0)} ms`;
     lines.push(
-      `${s.clients} clients (${JSON.stringify(s.before)}); replica-1 killed with SIGKILL. All connected again after ${s.reconnectedMs} ms;`,
-    );
-    lines.push(
-      `a broadcast published then reached ${s.clients - s.stillMissing} of them by ${s.receivingMs} ms. Afterwards: ${JSON.stringify(s.after)}.`,
+      `${s.clients} clients (${JSON.stringify(s.before)}); replica-1 killed with SIGKILL, and a broadcast to everyone every`,
+      `${s.publishIntervalMs} ms from then on. ${s.cut} clients were cut (${s.victims} were on replica-1); all of them were back`,
+      `(their \`hello\` from the other replica) after ${s.reconnectedMs} ms and all receiving after ${s.receivingMs} ms; ${s.stillMissing} not.`,
+      "",
+      "| per client that was cut | p50 / p99 / max |",
+      "| --- | --- |",
+      `| from the kill to back | ${ms(s.backAfter)} |`,
+      `| from back to its first message (includes up to one publish interval) | ${ms(s.receivingAfterBack)} |`,
+      "",
+      `Afterwards: ${JSON.stringify(s.after)}.`,
       "",
     );
   }
@@ -284,8 +307,13 @@ function markdown(r: BenchResults): string {
     "5000 clients reconnected and receiving within 10 s",
     r.storm ? r.storm.clients >= 5000 && r.storm.receivingMs <= 10_000 && r.storm.stillMissing === 0 : undefined,
     r.storm
-      ? `${r.storm.clients} clients, receiving after ${r.storm.receivingMs} ms, ${r.storm.stillMissing} missing`
+      ? `${r.storm.clients} clients, ${r.storm.cut} cut, all receiving after ${r.storm.receivingMs} ms, ${r.storm.stillMissing} missing`
       : "",
+  );
+  row(
+    "storm: every client cut receiving within 1 s of being back",
+    r.storm ? r.storm.receivingAfterBack.max <= 1_000 && r.storm.stillMissing === 0 : undefined,
+    r.storm ? `max ${f(r.storm.receivingAfterBack.max, 0)} ms (p99 ${f(r.storm.receivingAfterBack.p99, 0)})` : "",
   );
   lines.push("", "![latency and throughput](plot.svg)", "");
   return lines.join("\n");
