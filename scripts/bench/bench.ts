@@ -167,6 +167,14 @@ function mergeStats(list: LoadStats[]): LoadStats {
     for (const [name, count] of Object.entries(s.replicas)) replicas[name] = (replicas[name] ?? 0) + count;
   }
   const sum = (key: keyof LoadStats) => list.reduce((a, s) => a + (s[key] as number), 0);
+  const sampled = list.filter((s) => s.hops);
+  const hops =
+    sampled.length > 0
+      ? {
+          toRedis: mergeHistograms(sampled.map((s) => s.hops!.toRedis)),
+          fromRedis: mergeHistograms(sampled.map((s) => s.hops!.fromRedis)),
+        }
+      : undefined;
   return {
     replicas,
     clients: sum("clients"),
@@ -176,12 +184,59 @@ function mergeStats(list: LoadStats[]): LoadStats {
     duplicated: sum("duplicated"),
     outOfOrder: sum("outOfOrder"),
     histogram: [...histogram].sort((a, b) => a[0] - b[0]),
+    hops,
     lastAt: Math.max(...list.map((s) => s.lastAt)),
     cpuMicros: sum("cpuMicros"),
     elu: Math.max(...list.map((s) => s.elu)),
     replayed: sum("replayed"),
     notRecovered: sum("notRecovered"),
   };
+}
+
+function mergeHistograms(list: Array<Array<[number, number]>>): Array<[number, number]> {
+  const merged = new Map<number, number>();
+  for (const histogram of list)
+    for (const [bucket, count] of histogram) merged.set(bucket, (merged.get(bucket) ?? 0) + count);
+  return [...merged].sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * The workers' `socketio_broadcast_delivery_seconds` (from Redis appending a message to a worker writing it to
+ * its sockets), summed over every replica's /metrics: cumulative count per bucket bound (seconds).
+ */
+async function workerDeliveryBuckets(urls: string[]): Promise<Map<number, number>> {
+  const buckets = new Map<number, number>();
+  const pattern = /^socketio_broadcast_delivery_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+(?:\.\d+)?)/;
+  for (const url of urls) {
+    const text = await fetch(url).then(
+      (res) => res.text(),
+      () => "",
+    );
+    for (const line of text.split("\n")) {
+      const match = pattern.exec(line);
+      if (!match) continue;
+      const le = match[1] === "+Inf" ? Infinity : Number(match[1]);
+      buckets.set(le, (buckets.get(le) ?? 0) + Number(match[2]));
+    }
+  }
+  return buckets;
+}
+
+/** A quantile (ms) of the messages counted between two scrapes, interpolated linearly within its bucket. */
+function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total <= 0) return NaN;
+  const rank = q * total;
+  for (let i = 0; i < bounds.length; i++) {
+    if (counts[i]! < rank) continue;
+    const lower = i === 0 ? 0 : bounds[i - 1]!;
+    const below = i === 0 ? 0 : counts[i - 1]!;
+    if (!Number.isFinite(bounds[i]!)) return lower * 1000; // past the last bound: say the last bound
+    return (lower + ((bounds[i]! - lower) * (rank - below)) / Math.max(1, counts[i]! - below)) * 1000;
+  }
+  return NaN;
 }
 
 function percentile(histogram: Array<[number, number]>, p: number): number {
@@ -205,6 +260,8 @@ interface Target {
   serverGroups(): Record<string, number[]>;
   publish(rate: number, durationMs: number, firstSeq: number): Promise<number>;
   stop(): Promise<void>;
+  /** The workers' delivery histogram (history and metrics on), for the per-hop breakdown. */
+  workerBuckets?(): Promise<Map<number, number>>;
 }
 
 async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
@@ -285,6 +342,7 @@ async function topologyTarget(
     serverGroups: () =>
       Object.fromEntries(stack.services.map((name) => [name, tree([stack.process(name).child.pid!])])),
     publish: (rate, durationMs, firstSeq) => pace(rate, durationMs, (i) => emit({ seq: firstSeq + i, t: now() })),
+    workerBuckets: history && metrics ? () => workerDeliveryBuckets(stack.replicas.map((r) => r.metrics)) : undefined,
     stop: async () => {
       clearInterval(scrapes);
       await redis.quit().catch(() => undefined);
@@ -359,10 +417,12 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
         Object.entries(groups).map(([name, pids]) => [name, total(pids).cpuMicros]),
       );
       const clientBefore = total(pool.pids());
+      const bucketsBefore = await target.workerBuckets?.();
       const ownBefore = process.cpuUsage().user + process.cpuUsage().system;
       const started = now();
       const sent = await target.publish(rate, opts.durationMs, seq);
       const stats = await collect(pool, sent * connected.ok);
+      const bucketsAfter = bucketsBefore && (await target.workerBuckets?.());
       const elapsedS = (now() - started) / 1000;
       // Delivery time: from the first send to the last message received, not to the end of the polling.
       const deliveryS = Math.max(opts.durationMs / 1000, (stats.lastAt - started) / 1000);
@@ -400,6 +460,17 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
         clientElu: stats.elu,
         busyBefore,
         serverRssMb: total(target.serverPids()).rssBytes / 2 ** 20,
+        hops: stats.hops && {
+          toRedis: { p50: percentile(stats.hops.toRedis, 0.5), p99: percentile(stats.hops.toRedis, 0.99) },
+          toWorker: bucketsAfter
+            ? {
+                p50: bucketQuantile(bucketsBefore!, bucketsAfter, 0.5),
+                p99: bucketQuantile(bucketsBefore!, bucketsAfter, 0.99),
+              }
+            : undefined,
+          toClient: { p50: percentile(stats.hops.fromRedis, 0.5), p99: percentile(stats.hops.fromRedis, 0.99) },
+          samples: stats.hops.fromRedis.reduce((a, [, c]) => a + c, 0),
+        },
         processes: Object.fromEntries(
           Object.entries(groups).map(([group, pids]) => {
             const now = total(pids);
@@ -437,6 +508,8 @@ function medianStep(runs: StepResult[]): StepResult {
       (result as unknown as Record<string, number>)[key] = median(runs.map((r) => r[key] as number));
   }
   result.processes = runs[Math.floor(runs.length / 2)]!.processes;
+  // The hops of the window whose p99 is the median one (a hop's figures belong together).
+  result.hops = [...runs].sort((a, b) => a.p99 - b.p99)[Math.floor(runs.length / 2)]!.hops;
   result.spread = {
     p99: [Math.min(...runs.map((r) => r.p99)), Math.max(...runs.map((r) => r.p99))],
     deliveredPerSecond: [

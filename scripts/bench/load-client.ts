@@ -8,6 +8,7 @@ import { io, type Socket } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
 import WebSocket from "ws";
 import { connect } from "../../client/index.js";
+import { publishedAtOf } from "../../client/position.js";
 import {
   now,
   type BenchPayload,
@@ -19,6 +20,11 @@ import {
 
 const BUCKETS = 200_000; // 0.1 ms each: up to 20 s
 let histogram = new Uint32Array(BUCKETS);
+/** One client in this many has its messages' hops timed (messages with a position only: history on). */
+const HOP_SAMPLE = 25;
+/** Hops of the sampled messages: publisher -> Redis appended it, Redis -> this client (same buckets). */
+let hops = { toRedis: new Uint32Array(BUCKETS), fromRedis: new Uint32Array(BUCKETS) };
+let hopSamples = 0;
 let received = 0;
 let lastAt = 0;
 let expectation: { first: number; last: number; counts: Uint8Array[] } | undefined;
@@ -51,6 +57,30 @@ function onMessage(index: number, payload: BenchPayload): void {
     const counts = expectation.counts[index]!;
     counts[payload.seq - expectation.first] = Math.min(255, counts[payload.seq - expectation.first]! + 1);
   }
+}
+
+const bucket = (ms: number) => Math.min(BUCKETS - 1, Math.max(0, Math.round(ms * 10)));
+const sparse = (counts: Uint32Array) => {
+  const out: Array<[number, number]> = [];
+  counts.forEach((count, at) => count > 0 && out.push([at, count]));
+  return out;
+};
+
+/**
+ * Times the hops of one raw Socket.IO packet as it arrives (before the client library strips its position):
+ * `t` is the publisher's send time, `publishedAt` Redis's clock when it appended the message (whole ms,
+ * truncated: the first hop reads up to 1 ms short, the second up to 1 ms long).
+ */
+function timeHops(raw: unknown): void {
+  if (typeof raw !== "string" || !raw.includes('"~pos"')) return;
+  const at = now();
+  const args = JSON.parse(raw.slice(raw.indexOf("["))) as unknown[];
+  const payload = args[1] as Partial<BenchPayload> | undefined;
+  const publishedAt = publishedAtOf(args.at(-1));
+  if (typeof payload?.t !== "number" || publishedAt === undefined) return;
+  hops.toRedis[bucket(publishedAt - payload.t)]!++;
+  hops.fromRedis[bucket(at - publishedAt)]!++;
+  hopSamples++;
 }
 
 function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: number): Promise<string | undefined> {
@@ -90,6 +120,8 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       socket = io(command.url, options);
     }
     socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
+    // The engine of each (re)connection hands over raw packets first ("data"), then the decoder sees them.
+    if (index % HOP_SAMPLE === 0) socket.io.on("open", () => socket.io.engine.on("data", timeHops));
     socket.on("hello", (identity: { replica: string }) => {
       replicaOf[index] = identity.replica;
       if (lostAt[index] !== undefined) backAt[index] ??= now();
@@ -112,8 +144,6 @@ function stats(): LoadStats {
       else if (count > 1) duplicated += count - 1;
     }
   }
-  const sparse: Array<[number, number]> = [];
-  histogram.forEach((count, bucket) => count > 0 && sparse.push([bucket, count]));
   const cpu = process.cpuUsage(cpuMark);
   const elu = performance.eventLoopUtilization(eluMark);
   const replicas: Record<string, number> = {};
@@ -129,7 +159,8 @@ function stats(): LoadStats {
     lost,
     duplicated,
     outOfOrder,
-    histogram: sparse,
+    histogram: sparse(histogram),
+    hops: hopSamples > 0 ? { toRedis: sparse(hops.toRedis), fromRedis: sparse(hops.fromRedis) } : undefined,
     lastAt,
     cpuMicros: cpu.user + cpu.system,
     elu: elu.utilization,
@@ -139,6 +170,8 @@ function stats(): LoadStats {
   replayed = 0;
   notRecovered = 0;
   histogram = new Uint32Array(BUCKETS);
+  if (hopSamples > 0) hops = { toRedis: new Uint32Array(BUCKETS), fromRedis: new Uint32Array(BUCKETS) };
+  hopSamples = 0;
   received = 0;
   outOfOrder = 0;
   cpuMark = process.cpuUsage();

@@ -48,6 +48,8 @@ export interface LoadStats {
   outOfOrder: number;
   /** Latency histogram: index = 0.1 ms bucket, value = count; sparse as [bucket, count] pairs. */
   histogram: Array<[number, number]>;
+  /** Sampled messages' hops (history on): publisher -> Redis appended, Redis -> client; same buckets. */
+  hops?: { toRedis: Array<[number, number]>; fromRedis: Array<[number, number]> };
   /** When the latest message arrived (ms, same clock as `now()`). */
   lastAt: number;
   /** CPU microseconds (user + system) and event-loop utilisation since the last stats. */

@@ -24,11 +24,22 @@ export interface StepResult {
   /** Machine busy share before the step (the quiet check). */
   busyBefore: number;
   serverRssMb: number;
+  /**
+   * Where a message's time went (history on: messages carry Redis's append time): the publisher to Redis
+   * appending it, Redis to a worker writing it to its sockets (the workers' histogram, interpolated within its
+   * buckets), Redis to the client (sampled clients); ms.
+   */
+  hops?: { toRedis: Quantiles; toWorker?: Quantiles; toClient: Quantiles; samples: number };
   /** CPU (share of one core) and RSS of each server process group during the step. */
   processes?: Record<string, { cpuShare: number; rssMb: number }>;
   /** Delivery stopped following the offered rate here (the ramp stops). */
   saturated?: boolean;
   spread?: { p99: [number, number]; deliveredPerSecond: [number, number] };
+}
+
+export interface Quantiles {
+  p50: number;
+  p99: number;
 }
 
 /** The first messages right after the connection burst (cold JIT code, the setup's garbage). */
@@ -167,6 +178,22 @@ function markdown(r: BenchResults): string {
       );
     }
     lines.push("");
+    const hopped = config.steps.filter((step) => step.hops);
+    if (hopped.length > 0) {
+      lines.push(
+        "Per hop (p50 / p99 ms; Redis's append time is in whole ms, so each hop is ±1 ms; the worker's from its",
+        "histogram's buckets, so coarser; the rest of Redis → client is the worker's writes, nginx and the client):",
+        "",
+        "| rate/s | publisher → Redis appended | Redis → a worker starts writing | Redis → client | samples |",
+        "| --- | --- | --- | --- | --- |",
+      );
+      const q = (x: Quantiles | undefined) => (x ? `${f(x.p50)} / ${f(x.p99)}` : "–");
+      for (const step of hopped) {
+        const h = step.hops!;
+        lines.push(`| ${step.rate} | ${q(h.toRedis)} | ${q(h.toWorker)} | ${q(h.toClient)} | ${h.samples} |`);
+      }
+      lines.push("");
+    }
     const groups = Object.keys(config.steps[0]?.processes ?? {});
     if (groups.length > 1) {
       lines.push("CPU (share of one core) and RSS of each server process, per step:", "");
