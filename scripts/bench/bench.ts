@@ -548,11 +548,15 @@ async function capacity(): Promise<BenchResults["capacity"]> {
   }
 }
 
-/** How often the storm publishes while clients come back: the receiving delay includes up to one interval. */
-const STORM_PUBLISH_RATE = 10;
+/**
+ * How often the storm publishes while clients come back: the receiving delay includes up to one interval. Not
+ * more: at 10/s to 5000 clients the publishing alone was 50 000 deliveries a second, and slowed the very
+ * reconnection it measures (all back after 18 s, against 5 s at 4/s; tuning.md).
+ */
+const STORM_PUBLISH_RATE = 4;
 
 /**
- * The reconnection storm: N plain Socket.IO clients, replica-1 SIGKILLed, a message to everyone every 100 ms
+ * The reconnection storm: N plain Socket.IO clients, replica-1 SIGKILLed, a message to everyone every 250 ms
  * from then on. Per client that was cut: when it was back (its `hello` from the replica that took it), and when
  * it first received a message after that. Done when every client that was cut is back and receiving.
  */
