@@ -592,8 +592,11 @@ async function storm(): Promise<BenchResults["storm"]> {
       clients: connected.ok,
       cut: times.length,
       victims,
-      reconnectedMs: Math.round(Math.max(0, ...back)),
-      receivingMs: Math.round(Math.max(0, ...times.map(([, , r]) => (r === null ? Infinity : r - killed)))),
+      // -1: not every client that was cut was back (or receiving) within the minute.
+      reconnectedMs: back.length < times.length ? -1 : Math.round(Math.max(0, ...back)),
+      receivingMs: times.some(([, , r]) => r === null)
+        ? -1
+        : Math.round(Math.max(0, ...times.map(([, , r]) => r! - killed))),
       backAfter: spread(back),
       receivingAfterBack: spread(delays),
       stillMissing: times.filter(([, b, r]) => b === null || r === null).length,

@@ -96,7 +96,7 @@ export interface BenchResults {
     /** Clients that were disconnected by the kill (those on replica-1: `victims`, by their last hello). */
     cut: number;
     victims: number;
-    /** From the kill until the last of them was back (its hello), and receiving again. */
+    /** From the kill until the last of them was back (its hello), and receiving again; -1: not within a minute. */
     reconnectedMs: number;
     receivingMs: number;
     /** Per client: from the kill until it was back; from back until its first message (ms). */
@@ -243,11 +243,12 @@ function markdown(r: BenchResults): string {
   if (r.storm) {
     const s = r.storm;
     lines.push("## Reconnection storm", "");
+    const within = (ms: number) => (ms < 0 ? "not within a minute" : `after ${ms} ms`);
     const ms = (x: Spread) => `${f(x.p50, 0)} / ${f(x.p99, 0)} / ${f(x.max, 0)} ms`;
     lines.push(
       `${s.clients} clients (${JSON.stringify(s.before)}); replica-1 killed with SIGKILL, and a broadcast to everyone every`,
       `${s.publishIntervalMs} ms from then on. ${s.cut} clients were cut (${s.victims} were on replica-1); all of them were back`,
-      `(their \`hello\` from the other replica) after ${s.reconnectedMs} ms and all receiving after ${s.receivingMs} ms; ${s.stillMissing} not.`,
+      `(their \`hello\` from the other replica) ${within(s.reconnectedMs)} and all receiving ${within(s.receivingMs)}; ${s.stillMissing} not.`,
       "",
       "| per client that was cut | p50 / p99 / max |",
       "| --- | --- |",
