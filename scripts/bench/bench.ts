@@ -59,6 +59,7 @@ const { values } = parseArgs({
     parser: { type: "string" },
     deflate: { type: "boolean", default: false },
     "nginx-workers": { type: "string" },
+    "warm-up": { type: "string" },
     out: { type: "string" },
   },
 });
@@ -86,6 +87,9 @@ const opts = {
    * nginx shares the cores with every other process (tuning.md); capacity runs use at least 2, since one
    * worker's file descriptors would run out first. */
   nginxWorkers: Number(values["nginx-workers"] ?? 1),
+  /** Broadcasts to everyone (at the first rate, then a 1 s pause) between the connection burst and the cold
+   * window: how many it takes to warm the path (tuning.md). 0: the cold window is the first messages. */
+  warmUp: Number(values["warm-up"] ?? 0),
   out: values.out ?? join(process.cwd(), "scripts/bench/results", new Date().toISOString().replace(/[:.]/g, "-")),
 };
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -385,6 +389,10 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   // connection setup. Measured on its own (users wait then too), and kept out of the steps, which measure a
   // warm system.
   const coldRate = opts.rates[0]!;
+  if (opts.warmUp > 0) {
+    seq += await target.publish(coldRate, (opts.warmUp / coldRate) * 1000, seq);
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // a pause before the window, not a wait for an event
+  }
   pool.expect(seq, seq + Math.round((coldRate * COLD_WINDOW_MS) / 1000) - 1);
   await pool.stats(); // reset counters
   const coldSent = await target.publish(coldRate, COLD_WINDOW_MS, seq);
@@ -392,6 +400,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   seq += coldSent;
   const cold: ColdWindow = {
     windowMs: COLD_WINDOW_MS,
+    warmUp: opts.warmUp,
     rate: coldRate,
     p50: percentile(coldStats.histogram, 0.5),
     p99: percentile(coldStats.histogram, 0.99),
@@ -400,7 +409,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
     lost: coldStats.lost,
   };
   log(
-    `${name} cold (first ${COLD_WINDOW_MS / 1000} s at ${coldRate}/s): p50 ${cold.p50} p99 ${cold.p99} max ${cold.max} ms, delivered ${(cold.deliveryRatio * 100).toFixed(1)}%, lost ${cold.lost}`,
+    `${name} cold (first ${COLD_WINDOW_MS / 1000} s at ${coldRate}/s${opts.warmUp ? `, after ${opts.warmUp} warm-up broadcasts` : ""}): p50 ${cold.p50} p99 ${cold.p99} max ${cold.max} ms, delivered ${(cold.deliveryRatio * 100).toFixed(1)}%, lost ${cold.lost}`,
   );
   await new Promise((resolve) => setTimeout(resolve, 500));
   for (const rate of opts.rates) {

@@ -46,6 +46,8 @@ export interface Quantiles {
 export interface ColdWindow {
   /** How long the window published, from the end of the burst. */
   windowMs: number;
+  /** Broadcasts sent before the window (--warm-up); 0: the window's are the first messages. */
+  warmUp?: number;
   rate: number;
   p50: number;
   p99: number;
@@ -160,7 +162,7 @@ function markdown(r: BenchResults): string {
     const steady = config.steps.find((step) => step.rate === cold?.rate);
     if (cold) {
       lines.push(
-        `Cold window (the first ${f(cold.windowMs / 1000, 0)} s of messages right after the ${config.clients} connections, at ${cold.rate}/s): ` +
+        `Cold window (the first ${f(cold.windowMs / 1000, 0)} s of messages right after the ${config.clients} connections${cold.warmUp ? `, after ${cold.warmUp} warm-up broadcasts` : ""}, at ${cold.rate}/s): ` +
           `p50 ${f(cold.p50)} ms, p99 ${f(cold.p99)} ms${steady ? ` (×${f(cold.p99 / Math.max(0.1, steady.p99))} the steady p99 at the same rate)` : ""}, ` +
           `max ${f(cold.max)} ms, delivered ${f(cold.deliveryRatio * 100)}%, lost ${cold.lost}.`,
         "",
