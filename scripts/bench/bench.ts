@@ -164,10 +164,8 @@ class LoadPool {
 }
 
 function mergeStats(list: LoadStats[]): LoadStats {
-  const histogram = new Map<number, number>();
   const replicas: Record<string, number> = {};
   for (const s of list) {
-    for (const [bucket, count] of s.histogram) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
     for (const [name, count] of Object.entries(s.replicas)) replicas[name] = (replicas[name] ?? 0) + count;
   }
   const sum = (key: keyof LoadStats) => list.reduce((a, s) => a + (s[key] as number), 0);
@@ -187,7 +185,7 @@ function mergeStats(list: LoadStats[]): LoadStats {
     lost: sum("lost"),
     duplicated: sum("duplicated"),
     outOfOrder: sum("outOfOrder"),
-    histogram: [...histogram].sort((a, b) => a[0] - b[0]),
+    histogram: mergeHistograms(list.map((s) => s.histogram)),
     hops,
     lastAt: Math.max(...list.map((s) => s.lastAt)),
     cpuMicros: sum("cpuMicros"),
@@ -595,6 +593,7 @@ async function storm(): Promise<BenchResults["storm"]> {
     publishing = false;
     await publisher;
     const back = times.flatMap(([, b]) => (b === null ? [] : [b - killed]));
+    const reconnectedMs = allBackAfter(times, killed);
     const delays = times.flatMap(([, b, r]) => (b === null || r === null ? [] : [r - b]));
     const after = await pool.stats();
     const result = {
@@ -602,7 +601,7 @@ async function storm(): Promise<BenchResults["storm"]> {
       cut: times.length,
       victims,
       // -1: not every client that was cut was back (or receiving) within the minute.
-      reconnectedMs: back.length < times.length ? -1 : Math.round(Math.max(0, ...back)),
+      reconnectedMs,
       receivingMs: times.some(([, , r]) => r === null)
         ? -1
         : Math.round(Math.max(0, ...times.map(([, , r]) => r! - killed))),
@@ -621,6 +620,15 @@ async function storm(): Promise<BenchResults["storm"]> {
     pool.close();
     await target.stop();
   }
+}
+
+/**
+ * From the kill until the last client that was cut was back (its `hello`), in ms; -1 when one was not (a count
+ * of connected sockets would include clients that had not noticed the kill yet).
+ */
+function allBackAfter(times: StormTimes[], killed: number): number {
+  if (times.some(([, back]) => back === null)) return -1;
+  return Math.round(Math.max(0, ...times.map(([, back]) => back! - killed)));
 }
 
 /** p50, p99 and max of a list of durations (ms). */
@@ -657,7 +665,6 @@ async function recoveryStorm(): Promise<BenchResults["recoveryStorm"]> {
     let stats = await pool.stats();
     let replayed = stats.replayed;
     let notRecovered = stats.notRecovered;
-    let reconnectedMs = -1;
     let caughtUpMs = -1;
     await publishing;
     // Poll the clients (a measurement, not a test): everyone connected, then everyone holding everything.
@@ -671,17 +678,13 @@ async function recoveryStorm(): Promise<BenchResults["recoveryStorm"]> {
         break;
       }
     }
-    // Back: each cut client's `hello` from the replica that took it (a count of connected sockets would include
-    // clients that had not noticed the kill yet).
-    const times = await pool.stormTimes();
-    if (times.every(([, back]) => back !== null))
-      reconnectedMs = Math.max(0, ...times.map(([, back]) => back! - killed));
+    const reconnectedMs = allBackAfter(await pool.stormTimes(), killed);
     const redisAfter = total(redisPids());
     const result = {
       clients: connected.ok,
       before: before.replicas,
       messages: lastSeq - firstSeq + 1,
-      reconnectedMs: Math.round(reconnectedMs),
+      reconnectedMs,
       caughtUpMs: Math.round(caughtUpMs),
       stillMissing: stats.lost,
       duplicated: stats.duplicated,

@@ -44,11 +44,13 @@ let eluMark = performance.eventLoopUtilization();
 
 const send = (reply: LoadReply) => process.send?.(reply);
 
+const bucket = (ms: number) => Math.min(BUCKETS - 1, Math.max(0, Math.round(ms * 10)));
+
 function onMessage(index: number, payload: BenchPayload): void {
   const at = now();
   if (backAt[index] !== undefined && receivingAt[index] === undefined) receivingAt[index] = at;
   const latency = at - payload.t;
-  histogram[Math.min(BUCKETS - 1, Math.max(0, Math.round(latency * 10)))]!++;
+  histogram[bucket(latency)]!++;
   received++;
   lastAt = at;
   if (payload.seq <= (lastSeqByClient[index] ?? -1)) outOfOrder++;
@@ -59,7 +61,6 @@ function onMessage(index: number, payload: BenchPayload): void {
   }
 }
 
-const bucket = (ms: number) => Math.min(BUCKETS - 1, Math.max(0, Math.round(ms * 10)));
 const sparse = (counts: Uint32Array) => {
   const out: Array<[number, number]> = [];
   counts.forEach((count, at) => count > 0 && out.push([at, count]));
