@@ -74,6 +74,21 @@ export function continues(seen: string | null, born: string | undefined, metaTtl
  * cannot tell that from "not run", and retrying without a key would publish the message twice.
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (atomicity, cmsgpack)
  */
+/** Lua: `now`, Redis's clock in whole milliseconds. */
+const NOW_MS = `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
+
+/**
+ * Lua: `gen`, the generation of Redis's data (the key `generation`), set to `candidate` (a fresh random id
+ * from the caller) when Redis has none, i.e. it restarted empty. A fresh id per call: a process proposing the
+ * same one twice would make two lives of Redis's data look like one.
+ */
+const generationOf = (candidate: string) => `local gen = redis.call('GET', generation)
+if not gen then
+  gen = ${candidate}
+  redis.call('SET', generation, gen)
+end`;
+
 const APPEND = `
 local meta, messages, times, generation, once = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local size, ttl, metaTtl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -81,16 +96,11 @@ if once then
   local seen = redis.call('HMGET', once, 'fingerprint', 'epoch', 'offset')
   if seen[1] then return {seen[2], tonumber(seen[3]), seen[1]} end
 end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${NOW_MS}
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch then
   epoch = ARGV[8]
-  local gen = redis.call('GET', generation)
-  if not gen then
-    gen = ARGV[10]
-    redis.call('SET', generation, gen)
-  end
+  ${generationOf("ARGV[10]")}
   redis.call('HSET', meta, 'epoch', epoch, 'born', '~' .. gen .. '@' .. now)
 end
 local offset = redis.call('HINCRBY', meta, 'top', 1)
@@ -125,13 +135,8 @@ const READ = `
 local meta, messages, generation = KEYS[1], KEYS[2], KEYS[3]
 local epoch, born, top = unpack(redis.call('HMGET', meta, 'epoch', 'born', 'top'))
 if not epoch then
-  local gen = redis.call('GET', generation)
-  if not gen then
-    gen = ARGV[2]
-    redis.call('SET', generation, gen)
-  end
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  ${generationOf("ARGV[2]")}
+  ${NOW_MS}
   return {'~' .. gen .. '@' .. now}
 end
 top = tonumber(top)
