@@ -149,12 +149,18 @@ export class ChannelOrder {
   private restartAt(channel: Channel, epoch: string | null, offset: number): void {
     channel.epoch = epoch;
     channel.offset = offset;
-    for (const [at, waiting] of channel.waiting) {
-      if (at <= offset || (!isProvisional(epoch) && waiting.epoch !== epoch)) channel.waiting.delete(at);
-    }
+    this.dropStale(channel, offset);
     // Live messages of the new position may already wait beyond a hole that nobody can fill: start there.
     if (channel.waiting.size > 0 && !channel.waiting.has(offset + 1)) {
       channel.offset = Math.min(...channel.waiting.keys()) - 1;
+    }
+  }
+
+  /** Drops what waits at or below `offset`, and what belongs to another epoch than a real one followed. */
+  private dropStale(channel: Channel, offset: number): void {
+    for (const [at, waiting] of channel.waiting) {
+      if (at <= offset || (!isProvisional(channel.epoch) && waiting.epoch !== channel.epoch))
+        channel.waiting.delete(at);
     }
   }
 
@@ -162,10 +168,7 @@ export class ChannelOrder {
   private drain(name: string): void {
     const channel = this.channels.get(name);
     if (!channel || channel.offset === undefined || channel.syncing) return;
-    for (const [at, waiting] of channel.waiting) {
-      if (at <= channel.offset || (!isProvisional(channel.epoch) && waiting.epoch !== channel.epoch))
-        channel.waiting.delete(at);
-    }
+    this.dropStale(channel, channel.offset);
     for (let next = channel.waiting.get(channel.offset + 1); next; next = channel.waiting.get(channel.offset + 1)) {
       // Provisional with a life's first message next in line: the server said nothing was missed before it.
       if (isProvisional(channel.epoch)) channel.epoch = next.epoch;
