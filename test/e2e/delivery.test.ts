@@ -15,10 +15,17 @@ import { connect, type RecoveryReport } from "../../client/index.js";
 import { tree } from "../../scripts/processes.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { whoami } from "../helpers/clients.js";
-import { NumberedStream } from "../helpers/numbered.js";
+import { NumberedStream, publishUntilTaken } from "../helpers/numbered.js";
 import { countdown, times, within } from "../helpers/wait.js";
 
 const CLIENTS = 8;
+
+/** Redis stopped, its append-only file deleted, and started again: its data is lost. */
+async function restartRedisEmpty(stack: Stack): Promise<void> {
+  await stack.stopService("redis");
+  for (const file of readdirSync(stack.redisDir)) rmSync(join(stack.redisDir, file), { recursive: true, force: true });
+  await stack.startService("redis");
+}
 
 describe("delivery without loss across faults", () => {
   let stack: Stack;
@@ -110,10 +117,7 @@ describe("delivery without loss across faults", () => {
     await stream.published10More("the publisher");
     await stream.stop();
     const mark = stream.published.room;
-    await stack.stopService("redis");
-    for (const file of readdirSync(stack.redisDir))
-      rmSync(join(stack.redisDir, file), { recursive: true, force: true });
-    await stack.startService("redis");
+    await restartRedisEmpty(stack);
     const lengths = new Map(clients.map((c) => [c, { all: c.all.length, room: c.room.length }]));
 
     // Numbering goes on after the loss; the clients cannot know what the lost history held.
@@ -216,20 +220,9 @@ describe("a client that saw nothing of a room yet (its position's epoch is provi
     await stack?.stop();
   });
 
-  /** POSTs to the room until the broadcaster takes it (503 while Redis restarts). */
-  const publish = async (room: string, n: number) => {
-    for (;;) {
-      const res = await fetch(`${stack.broadcaster}/broadcast`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
-        body: JSON.stringify({ event: "n", data: n, room }),
-      }).catch(() => undefined);
-      const body = await res?.text();
-      if (res?.status === 202) return;
-      if (res && res.status !== 503) assert.fail(`broadcast refused: ${res.status} ${body}`);
-      await new Promise((resolve) => setTimeout(resolve, 50)); // pacing the retries, not synchronisation
-    }
-  };
+  /** To the room, until the broadcaster takes it (503 while Redis restarts), once (an Idempotency-Key). */
+  const publish = (room: string, n: number) =>
+    publishUntilTaken(stack.broadcaster, stack.token, { event: "n", data: n, room }, `${room}:${n}`);
 
   /** A client in a fresh room, where nothing was published yet, disconnected: away from the room's start. */
   const awayFromTheStart = async (room: string) => {
@@ -285,10 +278,7 @@ describe("a client that saw nothing of a room yet (its position's epoch is provi
     const { socket, got, resumed, holding } = await awayFromTheStart(room);
     try {
       for (let n = 1; n <= 3; n++) await publish(room, n);
-      await stack.stopService("redis");
-      for (const file of readdirSync(stack.redisDir))
-        rmSync(join(stack.redisDir, file), { recursive: true, force: true });
-      await stack.startService("redis");
+      await restartRedisEmpty(stack);
       await publish(room, 4); // the new life's first message: after the loss, so not lost
       const report = await resumed();
       assert.equal(report.recovered, false, JSON.stringify(report));

@@ -31,6 +31,25 @@ export interface Mark {
   clients: Map<Counted, { all: number; room: number; reports: number }>;
 }
 
+/**
+ * POSTs until the broadcaster takes it (503 while Redis is down): accepted messages are what counts. Every try
+ * carries the same Idempotency-Key, `key`: a 503 may mean Redis published it and the reply was lost (Redis
+ * stopping), and without the key the retry would be a second copy.
+ */
+export async function publishUntilTaken(broadcaster: string, token: string, body: object, key: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${broadcaster}/broadcast`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+      body: JSON.stringify(body),
+    }).catch(() => undefined);
+    await res?.arrayBuffer();
+    if (res?.status === 202) return;
+    if (res && res.status !== 503) throw new Error(`broadcast refused with ${res.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // pacing the retries, not synchronisation
+  }
+}
+
 export class NumberedStream {
   readonly clients: Counted[] = [];
   readonly published = { all: 0, room: 0 };
@@ -67,28 +86,8 @@ export class NumberedStream {
     return client;
   }
 
-  /**
-   * POSTs until the broadcaster takes it (503 while Redis is down): accepted messages are what counts. Every
-   * try carries the same Idempotency-Key: a 503 may mean Redis published it and the reply was lost (Redis
-   * stopping), and without the key the retry would be a second copy.
-   */
-  private async publish(body: { event: string; data: number; room?: string }): Promise<void> {
-    const key = `${this.run}:${body.event}:${body.data}`;
-    for (;;) {
-      const res = await fetch(`${this.broadcaster}/broadcast`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          "content-type": "application/json",
-          "idempotency-key": key,
-        },
-        body: JSON.stringify(body),
-      }).catch(() => undefined);
-      await res?.arrayBuffer();
-      if (res?.status === 202) return;
-      if (res && res.status !== 503) throw new Error(`broadcast refused with ${res.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 50)); // pacing the retries, not synchronisation
-    }
+  private publish(body: { event: string; data: number; room?: string }): Promise<void> {
+    return publishUntilTaken(this.broadcaster, this.token, body, `${this.run}:${body.event}:${body.data}`);
   }
 
   start(): void {
