@@ -32,7 +32,14 @@ import {
   type SourceReply,
   type StormTimes,
 } from "./protocol.js";
-import { writeReport, type BenchResults, type ColdWindow, type ConfigResult, type StepResult } from "./report.js";
+import {
+  writeReport,
+  type BenchResults,
+  type ColdWindow,
+  type ConfigResult,
+  type Spread,
+  type StepResult,
+} from "./report.js";
 
 const LOAD_CLIENT = fileURLToPath(new URL("./load-client.js", import.meta.url));
 const BASELINE = fileURLToPath(new URL("./baseline-server.js", import.meta.url));
@@ -632,7 +639,7 @@ function allBackAfter(times: StormTimes[], killed: number): number {
 }
 
 /** p50, p99 and max of a list of durations (ms). */
-function spread(xs: number[]): { p50: number; p99: number; max: number } {
+function spread(xs: number[]): Spread {
   const sorted = [...xs].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };

@@ -113,9 +113,7 @@ export interface BenchResults {
   };
 }
 
-export interface Spread {
-  p50: number;
-  p99: number;
+export interface Spread extends Quantiles {
   max: number;
 }
 
