@@ -4,6 +4,7 @@
  * and a stopped or killed worker never makes a scrape hang or fail.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { freePort, pollUntil } from "../../../../scripts/processes.js";
 import { History } from "../../../../services/shared/history.js";
@@ -18,6 +19,8 @@ import { startRedis, type TestRedis } from "../../../helpers/redis.js";
 import { startReplica, type TestService } from "../../../helpers/services.js";
 import { countdown, within } from "../../../helpers/wait.js";
 
+const fixture = (name: string) => fileURLToPath(new URL(`../../../fixtures/${name}.js`, import.meta.url));
+
 describe("a replica's /metrics (2 workers, Redis)", () => {
   let redis: TestRedis;
   let replica: TestService;
@@ -27,20 +30,44 @@ describe("a replica's /metrics (2 workers, Redis)", () => {
     redis = await startRedis();
     const port = await freePort();
     metricsUrl = `http://127.0.0.1:${port}/metrics`;
-    replica = await startReplica({
-      WORKERS: "2",
-      REDIS_URL: redis.url,
-      METRICS_PORT: String(port),
-      METRICS_WORKER_TIMEOUT_MS: "500",
-      LOG_LEVEL: "error",
-    });
+    // Its second worker starts a second late: /readyz answers once the first is ready, and every test here must
+    // wait for what it needs (a shuffled CI run found one that did not).
+    replica = await startReplica(
+      {
+        WORKERS: "2",
+        REDIS_URL: redis.url,
+        METRICS_PORT: String(port),
+        METRICS_WORKER_TIMEOUT_MS: "500",
+        LOG_LEVEL: "error",
+        FIXTURE_SLOW_WORKERS: "2",
+        FIXTURE_BOOT_DELAY_MS: "3000",
+      },
+      [fixture("slow-worker-start")],
+    );
   });
   after(async () => {
     await replica?.stop();
     await redis?.stop();
   });
 
+  /** Both workers ready, answering the scrape, with their Redis connections: the second may still be starting,
+   * or respawning after a test that killed it. */
+  const bothWorkersAnswering = () =>
+    pollUntil(
+      "both workers answering the scrape, with their Redis connections",
+      async () => {
+        const { samples } = await scrape(metricsUrl);
+        return (
+          total(samples, "socketio_redis_connected") === 4 &&
+          total(samples, "socketio_metrics_workers_missing") === 0 &&
+          new Set(samples.map((s) => s.labels.worker)).size === 3
+        );
+      },
+      { timeoutMs: 15_000 },
+    );
+
   test("every metric declared for the primary and the workers is exported, once, labelled by replica and worker", async () => {
+    await bothWorkersAnswering();
     const { types, samples } = await scrape(metricsUrl);
     for (const [name, spec] of Object.entries(METRICS)) {
       if (spec.exporter === "broadcaster") continue;
@@ -55,17 +82,7 @@ describe("a replica's /metrics (2 workers, Redis)", () => {
   });
 
   test("connected sockets by transport add up to the clients connected; events, broadcasts and latency counted", async () => {
-    // Both workers up and subscribed (a test before this one may have killed one).
-    await pollUntil(
-      "both workers answering the scrape, with their Redis connections",
-      async () => {
-        const { samples } = await scrape(metricsUrl);
-        return (
-          total(samples, "socketio_redis_connected") === 4 && total(samples, "socketio_metrics_workers_missing") === 0
-        );
-      },
-      { timeoutMs: 15_000 },
-    );
+    await bothWorkersAnswering();
     // Clients of its own (a test before this one may have killed their worker), both transports.
     const clients: TestSocket[] = [];
     for (let i = 0; i < 8; i++) {
@@ -108,6 +125,7 @@ describe("a replica's /metrics (2 workers, Redis)", () => {
   };
 
   test("a worker that does not answer (SIGSTOP) is left out after METRICS_WORKER_TIMEOUT_MS, and counted", async () => {
+    await bothWorkersAnswering();
     const primary = replica.proc.child.pid!;
     const [stopped] = tree([primary]).filter((pid) => pid !== primary);
     assert.ok(stopped);
@@ -125,6 +143,7 @@ describe("a replica's /metrics (2 workers, Redis)", () => {
   });
 
   test("a worker killed: the restart is counted; the scrape answers while it respawns and once it is back", async () => {
+    await bothWorkersAnswering();
     const primary = replica.proc.child.pid!;
     const before = total((await scrape(metricsUrl)).samples, "socketio_worker_restarts_total");
     const [victim] = tree([primary]).filter((pid) => pid !== primary);
