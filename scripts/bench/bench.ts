@@ -70,6 +70,16 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
+/** What can be measured, in the order a full run measures them. `topology-no-nginx`: the topology with its
+ * clients straight on the replicas' ports, so that the proxy hop's share shows (docs/benchmark.md). */
+const CONFIGS = [
+  "raw-ws",
+  "socket.io",
+  "topology-no-nginx",
+  "topology",
+  "topology+history",
+  "topology+history-no-metrics",
+] as const;
 const quick = values.quick === true;
 const opts = {
   clients: Number(values.clients ?? (quick ? 200 : 1000)),
@@ -83,7 +93,7 @@ const opts = {
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),
   /** Clients that resume through a replica kill while messages keep coming (history on). */
   recoveryStorm: Number(values["recovery-storm"] ?? (quick ? 1000 : 5000)),
-  configs: (values.configs ?? "raw-ws,socket.io,topology,topology+history,topology+history-no-metrics").split(","),
+  configs: (values.configs ?? CONFIGS.join(",")).split(","),
   /** Socket.IO clients' only transport (the raw ws baseline is always WebSocket). */
   transport: (values.transport ?? "websocket") as "websocket" | "polling" | "upgrade",
   /** Socket.IO wire format for servers and clients alike. */
@@ -99,6 +109,11 @@ const opts = {
   warmUp: Number(values["warm-up"] ?? 0),
   out: values.out ?? join(process.cwd(), "scripts/bench/results", new Date().toISOString().replace(/[:.]/g, "-")),
 };
+const unknownConfigs = opts.configs.filter((name) => !(CONFIGS as readonly string[]).includes(name));
+if (unknownConfigs.length > 0) {
+  console.error(`unknown --configs: ${unknownConfigs.join(", ")} (known: ${CONFIGS.join(", ")})`);
+  process.exit(2);
+}
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 /** 127.N.0.1 source addresses: ip_hash hashes the first three octets, so each N is a distinct client. */
 const sourceAddresses = (count: number) =>
@@ -122,7 +137,7 @@ class LoadPool {
       child.send(command);
     });
   }
-  async connect(url: string, kind: ClientKind, count: number, reconnect = false, resume = false) {
+  async connect(urls: string[], kind: ClientKind, count: number, reconnect = false, resume = false) {
     const per = Math.ceil(count / this.children.length);
     const addresses = sourceAddresses(64);
     const replies = await Promise.all(
@@ -131,7 +146,7 @@ class LoadPool {
           child,
           {
             type: "connect",
-            url,
+            urls,
             kind,
             count: Math.min(per, count - i * per),
             transport: opts.transport,
@@ -260,7 +275,8 @@ function percentile(histogram: Array<[number, number]>, p: number): number {
 
 /** What a configuration needs: where clients connect, how to publish, which pids are "the server". */
 interface Target {
-  url: string;
+  /** Where clients connect (spread over the list). */
+  urls: string[];
   kind: ClientKind;
   /** Clients use the client library and resume (the servers keep a history). */
   resume?: boolean;
@@ -281,7 +297,7 @@ async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
     child.once("message", (m: SourceReply) => m.type === "listening" && resolve(m.port)),
   );
   return {
-    url: mode === "ws" ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
+    urls: [mode === "ws" ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`],
     kind: mode === "ws" ? "ws" : "socket.io",
     serverPids: () => [child.pid!],
     serverGroups: () => ({ [mode]: [child.pid!] }),
@@ -299,12 +315,14 @@ async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
 /**
  * The deployment on the local stack. `history`: published as the broadcaster does now, through the history
  * (one script per message: kept and published), and the clients resume; without it, a plain emitter PUBLISH,
- * as before the history existed, for the side-by-side cost.
+ * as before the history existed, for the side-by-side cost. `viaNginx` false: clients connect straight to the
+ * replicas' own ports, spread evenly (`topology-no-nginx`), to show what the proxy hop costs.
  */
 async function topologyTarget(
   nginxWorkers = opts.nginxWorkers,
   history = false,
   metrics = true,
+  viaNginx = true,
 ): Promise<Target & { stack: Stack; resume: boolean }> {
   const stack = await startStack({
     replicas: opts.replicas,
@@ -345,7 +363,7 @@ async function topologyTarget(
   return {
     stack,
     resume: history,
-    url: stack.url,
+    urls: viaNginx ? [stack.url] : stack.replicas.map((replica) => replica.url),
     kind: "socket.io",
     serverPids: () => tree(stack.services.map((name) => stack.process(name).child.pid!)),
     serverGroups: () =>
@@ -384,7 +402,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   const pool = new LoadPool(opts.loadProcesses);
-  const connected = await pool.connect(target.url, target.kind, opts.clients, false, target.resume ?? false);
+  const connected = await pool.connect(target.urls, target.kind, opts.clients, false, target.resume ?? false);
   log(
     `${name}: ${connected.ok}/${opts.clients} clients connected in ${connected.ms} ms${connected.failed ? `, errors ${JSON.stringify(connected.errors)}` : ""}`,
   );
@@ -539,7 +557,7 @@ async function capacity(): Promise<BenchResults["capacity"]> {
   const pool = new LoadPool(opts.loadProcesses);
   try {
     const before = total(target.serverPids());
-    const connected = await pool.connect(target.url, "socket.io", opts.capacity);
+    const connected = await pool.connect(target.urls, "socket.io", opts.capacity);
     const after = total(target.serverPids());
     const stats = await pool.stats();
     const result = {
@@ -578,7 +596,7 @@ async function storm(): Promise<BenchResults["storm"]> {
   const target = await topologyTarget();
   const pool = new LoadPool(opts.loadProcesses);
   try {
-    const connected = await pool.connect(target.url, "socket.io", opts.storm, true);
+    const connected = await pool.connect(target.urls, "socket.io", opts.storm, true);
     const before = await pool.stats();
     const victim = "replica-1";
     const victims = before.replicas[victim] ?? 0;
@@ -655,7 +673,7 @@ async function recoveryStorm(): Promise<BenchResults["recoveryStorm"]> {
   const target = await topologyTarget(opts.nginxWorkers, true);
   const pool = new LoadPool(opts.loadProcesses);
   try {
-    const connected = await pool.connect(target.url, "socket.io", opts.recoveryStorm, true, true);
+    const connected = await pool.connect(target.urls, "socket.io", opts.recoveryStorm, true, true);
     const before = await pool.stats();
     const firstSeq = 2_000_000;
     const rate = 20;
@@ -734,7 +752,9 @@ async function main() {
           ? await topologyTarget(opts.nginxWorkers, true)
           : name === "topology+history-no-metrics"
             ? await topologyTarget(opts.nginxWorkers, true, false)
-            : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
+            : name === "topology-no-nginx"
+              ? await topologyTarget(opts.nginxWorkers, false, true, false)
+              : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
     try {
       results.configs.push(await fanOut(name, target));
     } finally {

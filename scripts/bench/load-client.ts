@@ -86,9 +86,10 @@ function timeHops(raw: unknown): void {
 
 function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: number): Promise<string | undefined> {
   const localAddress = command.localAddresses[index % command.localAddresses.length];
+  const url = command.urls[index % command.urls.length]!;
   return new Promise((resolve) => {
     if (command.kind === "ws") {
-      const ws = new WebSocket(command.url, { localAddress, perMessageDeflate: command.perMessageDeflate });
+      const ws = new WebSocket(url, { localAddress, perMessageDeflate: command.perMessageDeflate });
       ws.on("message", (data) => onMessage(index, JSON.parse(String(data)) as BenchPayload));
       ws.once("open", () => resolve(undefined));
       ws.once("error", (err) => resolve(err.message));
@@ -109,7 +110,7 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
     };
     let socket: Socket;
     if (command.resume) {
-      const resumable = connect(command.url, options);
+      const resumable = connect(url, options);
       resumable.onRecovery((report) => {
         for (const channel of Object.values(report.channels)) {
           if (channel.recovered) replayed += channel.replayed;
@@ -118,7 +119,7 @@ function connectOne(command: Extract<LoadCommand, { type: "connect" }>, index: n
       });
       socket = resumable as unknown as Socket;
     } else {
-      socket = io(command.url, options);
+      socket = io(url, options);
     }
     socket.on("bench", (payload: BenchPayload) => onMessage(index, payload));
     // The engine of each (re)connection hands over raw packets first ("data"), then the decoder sees them.

@@ -6,7 +6,9 @@ export type ClientKind = "socket.io" | "ws";
 export type LoadCommand =
   | {
       type: "connect";
-      url: string;
+      /** Where the clients connect, spread over the list by index: one (nginx, or a baseline server), or every
+       * replica's own port for `topology-no-nginx`. */
+      urls: string[];
       kind: ClientKind;
       count: number;
       /** "upgrade": socket.io-client's default, HTTP long-polling first, then an upgrade to WebSocket. */

@@ -136,6 +136,48 @@ function peak(config: ConfigResult | undefined) {
   return Math.max(0, ...(config?.steps ?? []).filter((s) => s.deliveryRatio >= 0.97).map((s) => s.deliveredPerSecond));
 }
 
+/** The server side's µs per delivered message spent in one process group (say nginx) during a step. */
+const groupMicros = (step: StepResult, group: string) =>
+  ((step.processes?.[group]?.cpuShare ?? NaN) * 1e6) / Math.max(1, step.deliveredPerSecond);
+
+/**
+ * The topology (with and without its proxy) as a ratio to one Socket.IO process serving the same clients in
+ * the same run: what the deployment costs over the simplest server, and how much of it is the nginx hop.
+ */
+function againstOneProcess(sio: ConfigResult, configs: Array<ConfigResult | undefined>): string[] {
+  const lines = [
+    "## Against one Socket.IO process (same run, same clients)",
+    "",
+    "`topology-no-nginx` is the topology with its clients straight on the replicas' own ports (spread evenly), so",
+    "the difference from `topology` is the proxy hop. nginx µs/msg is its share of the topology's server CPU.",
+    "",
+    "| config | rate/s | p50 ÷ one process | p99 ÷ one process | server µs/msg ÷ one process | nginx µs/msg |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  const present = configs.filter((c): c is ConfigResult => c !== undefined);
+  for (const config of present) {
+    for (const step of config.steps) {
+      const one = stepAt(sio, step.rate);
+      if (!one) continue;
+      const nginx = config.name === "topology" ? f(groupMicros(step, "nginx")) : "–";
+      lines.push(
+        `| ${config.name} | ${step.rate} | ${f(step.p50 / one.p50, 2)} | ${f(step.p99 / one.p99, 2)} | ${f(step.serverCpuMicrosPerMessage / one.serverCpuMicrosPerMessage, 2)} | ${nginx} |`,
+      );
+    }
+  }
+  const coldRatio = (config: ConfigResult) => {
+    const steady = config.steps.find((step) => step.rate === config.cold?.rate);
+    return config.cold && steady ? `×${f(config.cold.p99 / Math.max(0.1, steady.p99))}` : "–";
+  };
+  lines.push(
+    "",
+    `Cold p99 ÷ the same config's steady p99: ${[sio, ...present].map((c) => `${c.name} ${coldRatio(c)}`).join(", ")}.`,
+    `Highest delivered/s with ≥ 97% delivered: ${[sio, ...present].map((c) => `${c.name} ${k(peak(c))}`).join(", ")}.`,
+    "",
+  );
+  return lines;
+}
+
 function markdown(r: BenchResults): string {
   const lines: string[] = [];
   const raw = r.configs.find((c) => c.name === "raw-ws");
@@ -229,6 +271,9 @@ function markdown(r: BenchResults): string {
     );
   }
 
+  const noNginx = r.configs.find((c) => c.name === "topology-no-nginx");
+  if (sio && (topo || noNginx)) lines.push(...againstOneProcess(sio, [noNginx, topo]));
+
   if (r.capacity) {
     const c = r.capacity;
     lines.push("## Capacity", "");
@@ -321,10 +366,41 @@ function markdown(r: BenchResults): string {
       ? `p99 ${f(at25.p99)} ms vs raw ws ${f(raw25.p99)} ms (×${f(at25.p99 / raw25.p99, 2)}), lost ${at25.lost}, dup ${at25.duplicated}`
       : "",
   );
+  // A ceiling is only measured where a ramp reached it: a run whose rates stay below saturation says nothing.
+  const ceilings = (a: ConfigResult | undefined, b: ConfigResult | undefined) =>
+    a && b && [a, b].some((c) => c.steps.some((step) => step.saturated));
   row(
     "delivered/s at saturation ≥ raw ws",
-    raw && topo ? peak(topo) >= peak(raw) : undefined,
+    ceilings(raw, topo) ? peak(topo) >= peak(raw) : undefined,
     `${k(peak(topo))} vs ${k(peak(raw))}`,
+  );
+  const sio25 = stepAt(sio, 25);
+  row(
+    "1000 clients × 25 msg/s: p99 ≤ 1.5× and p50 ≤ 1.3× one Socket.IO process",
+    at25 && sio25 ? at25.p99 <= 1.5 * sio25.p99 && at25.p50 <= 1.3 * sio25.p50 : undefined,
+    at25 && sio25
+      ? `p99 ×${f(at25.p99 / sio25.p99, 2)}, p50 ×${f(at25.p50 / sio25.p50, 2)} (${f(at25.p50)} / ${f(at25.p99)} ms vs ${f(sio25.p50)} / ${f(sio25.p99)} ms)`
+      : "",
+  );
+  row(
+    "1000 clients × 25 msg/s: server CPU per delivered message ≤ 1.5× one Socket.IO process",
+    at25 && sio25 ? at25.serverCpuMicrosPerMessage <= 1.5 * sio25.serverCpuMicrosPerMessage : undefined,
+    at25 && sio25
+      ? `${f(at25.serverCpuMicrosPerMessage)} vs ${f(sio25.serverCpuMicrosPerMessage)} µs (×${f(at25.serverCpuMicrosPerMessage / sio25.serverCpuMicrosPerMessage, 2)}; nginx ${f(groupMicros(at25, "nginx"))} µs of it)`
+      : "",
+  );
+  const coldSteady = topo?.cold ? stepAt(topo, topo.cold.rate) : undefined;
+  row(
+    "cold window p99 ≤ 2× the steady p99 at the same rate",
+    topo?.cold && coldSteady ? topo.cold.p99 <= 2 * coldSteady.p99 : undefined,
+    topo?.cold && coldSteady
+      ? `${f(topo.cold.p99)} vs ${f(coldSteady.p99)} ms (×${f(topo.cold.p99 / Math.max(0.1, coldSteady.p99), 1)})`
+      : "",
+  );
+  row(
+    "delivered/s at saturation ≥ one Socket.IO process",
+    ceilings(sio, topo) ? peak(topo) >= peak(sio) : undefined,
+    `${k(peak(topo))} vs ${k(peak(sio))}`,
   );
   row(
     "10 000 connections held, no errors",
@@ -350,6 +426,7 @@ function markdown(r: BenchResults): string {
 const COLORS: Record<string, string> = {
   "raw-ws": "#1f77b4",
   "socket.io": "#ff7f0e",
+  "topology-no-nginx": "#8c564b",
   topology: "#2ca02c",
   "topology+history": "#d62728",
   "topology+history-no-metrics": "#9467bd",
