@@ -93,7 +93,7 @@ const opts = {
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),
   /** Clients that resume through a replica kill while messages keep coming (history on). */
   recoveryStorm: Number(values["recovery-storm"] ?? (quick ? 1000 : 5000)),
-  configs: (values.configs ?? CONFIGS.join(",")).split(","),
+  configs: (values.configs ?? CONFIGS.join(",")).split(",").filter(Boolean),
   /** Socket.IO clients' only transport (the raw ws baseline is always WebSocket). */
   transport: (values.transport ?? "websocket") as "websocket" | "polling" | "upgrade",
   /** Socket.IO wire format for servers and clients alike. */
