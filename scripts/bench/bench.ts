@@ -67,6 +67,7 @@ const { values } = parseArgs({
     deflate: { type: "boolean", default: false },
     "nginx-workers": { type: "string" },
     "warm-up": { type: "string" },
+    "warm-clients": { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
@@ -107,6 +108,10 @@ const opts = {
   /** Broadcasts to everyone (at the first rate, then a 1 s pause) between the connection burst and the cold
    * window: how many it takes to warm the path (tuning.md). 0: the cold window is the first messages. */
   warmUp: Number(values["warm-up"] ?? 0),
+  /** The load processes first receive WARM_CLIENT_BROADCASTS from a one-process server of their kind, then
+   * connect afresh to the configuration measured: its cold window is then the servers' (fresh connections,
+   * fresh workers), not the load generator's own first seconds (tuning.md). */
+  warmClients: values["warm-clients"] === true,
   out: values.out ?? join(process.cwd(), "scripts/bench/results", new Date().toISOString().replace(/[:.]/g, "-")),
 };
 const unknownConfigs = opts.configs.filter((name) => !(CONFIGS as readonly string[]).includes(name));
@@ -400,8 +405,28 @@ async function waitQuiet(): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
+/** How many broadcasts warm the load processes with --warm-clients (2 s at 25/s). */
+const WARM_CLIENT_BROADCASTS = 50;
+
+/** --warm-clients: the pool's processes receive broadcasts from a one-process server of their client kind,
+ * which then stops; the next `connect` replaces those clients. */
+async function warmClients(pool: LoadPool, kind: ClientKind): Promise<void> {
+  const server = await baselineTarget(kind === "ws" ? "ws" : "socket.io");
+  try {
+    const connected = await pool.connect(server.urls, kind, opts.clients);
+    pool.expect(0, WARM_CLIENT_BROADCASTS - 1);
+    await pool.stats(); // reset counters
+    const sent = await server.publish(25, (WARM_CLIENT_BROADCASTS / 25) * 1000, 0);
+    const stats = await collect(pool, sent * connected.ok);
+    log(`clients warmed on a one-process server: ${stats.received} of ${sent * connected.ok} received`);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   const pool = new LoadPool(opts.loadProcesses);
+  if (opts.warmClients) await warmClients(pool, target.kind);
   const connected = await pool.connect(target.urls, target.kind, opts.clients, false, target.resume ?? false);
   log(
     `${name}: ${connected.ok}/${opts.clients} clients connected in ${connected.ms} ms${connected.failed ? `, errors ${JSON.stringify(connected.errors)}` : ""}`,
@@ -424,6 +449,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
   const cold: ColdWindow = {
     windowMs: COLD_WINDOW_MS,
     warmUp: opts.warmUp,
+    warmClients: opts.warmClients,
     rate: coldRate,
     p50: percentile(coldStats.histogram, 0.5),
     p99: percentile(coldStats.histogram, 0.99),
@@ -432,7 +458,7 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
     lost: coldStats.lost,
   };
   log(
-    `${name} cold (first ${COLD_WINDOW_MS / 1000} s at ${coldRate}/s${opts.warmUp ? `, after ${opts.warmUp} warm-up broadcasts` : ""}): p50 ${cold.p50} p99 ${cold.p99} max ${cold.max} ms, delivered ${(cold.deliveryRatio * 100).toFixed(1)}%, lost ${cold.lost}`,
+    `${name} cold (first ${COLD_WINDOW_MS / 1000} s at ${coldRate}/s${opts.warmUp ? `, after ${opts.warmUp} warm-up broadcasts` : ""}${opts.warmClients ? ", clients warmed first" : ""}): p50 ${cold.p50} p99 ${cold.p99} max ${cold.max} ms, delivered ${(cold.deliveryRatio * 100).toFixed(1)}%, lost ${cold.lost}`,
   );
   await new Promise((resolve) => setTimeout(resolve, 500));
   for (const rate of opts.rates) {

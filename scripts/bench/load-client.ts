@@ -184,6 +184,9 @@ function stats(): LoadStats {
 process.on("message", async (command: LoadCommand) => {
   switch (command.type) {
     case "connect": {
+      // A connect replaces the clients of an earlier one (--warm-clients connects them elsewhere first).
+      for (const client of clients) client.close();
+      for (const list of [clients, lostAt, backAt, receivingAt, replicaOf]) list.length = 0;
       const started = Date.now();
       const errors: Record<string, number> = {};
       // In waves, so a few thousand connects do not all hit one accept queue at the same instant.

@@ -5,6 +5,7 @@ export type ClientKind = "socket.io" | "ws";
 /** Orchestrator -> load process. */
 export type LoadCommand =
   | {
+      /** Replaces the clients of an earlier `connect`, which are closed. */
       type: "connect";
       /** Where the clients connect, spread over the list by index: one (nginx, or a baseline server), or every
        * replica's own port for `topology-no-nginx`. */

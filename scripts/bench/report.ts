@@ -48,6 +48,8 @@ export interface ColdWindow {
   windowMs: number;
   /** Broadcasts sent before the window (--warm-up); 0: the window's are the first messages. */
   warmUp?: number;
+  /** --warm-clients: the load processes had received broadcasts from another server before connecting. */
+  warmClients?: boolean;
   rate: number;
   p50: number;
   p99: number;
@@ -202,7 +204,7 @@ function markdown(r: BenchResults): string {
     const steady = config.steps.find((step) => step.rate === cold?.rate);
     if (cold) {
       lines.push(
-        `Cold window (the first ${f(cold.windowMs / 1000, 0)} s of messages right after the ${config.clients} connections${cold.warmUp ? `, after ${cold.warmUp} warm-up broadcasts` : ""}, at ${cold.rate}/s): ` +
+        `Cold window (the first ${f(cold.windowMs / 1000, 0)} s of messages right after the ${config.clients} connections${cold.warmUp ? `, after ${cold.warmUp} warm-up broadcasts` : ""}${cold.warmClients ? ", the load processes warmed on another server first" : ""}, at ${cold.rate}/s): ` +
           `p50 ${f(cold.p50)} ms, p99 ${f(cold.p99)} ms${steady ? ` (×${f(cold.p99 / Math.max(0.1, steady.p99))} the steady p99 at the same rate)` : ""}, ` +
           `max ${f(cold.max)} ms, delivered ${f(cold.deliveryRatio * 100)}%, lost ${cold.lost}.`,
         "",
