@@ -61,19 +61,6 @@ export function continues(seen: string | null, born: string | undefined, metaTtl
   return Number.isFinite(apart) && apart >= 0 && apart < metaTtlMs;
 }
 
-/**
- * Appends and publishes in one step, inside Redis: the next offset of the channel, the message with its
- * position spliced in (`prefix` + `{ "~pos": [channel, epoch, offset, publishedAt] }` + `suffix`, see position.ts), kept in
- * the channel's bounded history and PUBLISHed. A script runs alone, so the order of offsets is the order in
- * which subscribers receive the messages, and a message is never in the history without having been
- * published, nor published without its place in the history.
- *
- * With an idempotency key (KEYS[4]), a message already appended under that key within HISTORY_TTL_MS is not
- * appended again: the script answers the first one's position and fingerprint instead. That is what makes a
- * retry safe when Redis ran the script but its reply was lost (Redis stopping, a connection cut): the caller
- * cannot tell that from "not run", and retrying without a key would publish the message twice.
- * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (atomicity, cmsgpack)
- */
 /** Lua: `now`, Redis's clock in whole milliseconds. */
 const NOW_MS = `local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
@@ -89,6 +76,19 @@ if not gen then
   redis.call('SET', generation, gen)
 end`;
 
+/**
+ * Appends and publishes in one step, inside Redis: the next offset of the channel, the message with its
+ * position spliced in (`prefix` + `{ "~pos": [channel, epoch, offset, publishedAt] }` + `suffix`, see position.ts), kept in
+ * the channel's bounded history and PUBLISHed. A script runs alone, so the order of offsets is the order in
+ * which subscribers receive the messages, and a message is never in the history without having been
+ * published, nor published without its place in the history.
+ *
+ * With an idempotency key (KEYS[5]), a message already appended under that key within HISTORY_TTL_MS is not
+ * appended again: the script answers the first one's position and fingerprint instead. That is what makes a
+ * retry safe when Redis ran the script but its reply was lost (Redis stopping, a connection cut): the caller
+ * cannot tell that from "not run", and retrying without a key would publish the message twice.
+ * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (atomicity, cmsgpack)
+ */
 const APPEND = `
 local meta, messages, times, generation, once = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local size, ttl, metaTtl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
