@@ -138,6 +138,12 @@ function peak(config: ConfigResult | undefined) {
   return Math.max(0, ...(config?.steps ?? []).filter((s) => s.deliveryRatio >= 0.97).map((s) => s.deliveredPerSecond));
 }
 
+/** A configuration's cold-window p99 ÷ its steady p99 at the same rate; NaN without both. */
+function coldOverSteady(config: ConfigResult | undefined): number {
+  const steady = config?.steps.find((step) => step.rate === config.cold?.rate);
+  return config?.cold && steady ? config.cold.p99 / Math.max(0.1, steady.p99) : NaN;
+}
+
 /** The server side's µs per delivered message spent in one process group (say nginx) during a step. */
 const groupMicros = (step: StepResult, group: string) =>
   ((step.processes?.[group]?.cpuShare ?? NaN) * 1e6) / Math.max(1, step.deliveredPerSecond);
@@ -168,8 +174,8 @@ function againstOneProcess(sio: ConfigResult, configs: Array<ConfigResult | unde
     }
   }
   const coldRatio = (config: ConfigResult) => {
-    const steady = config.steps.find((step) => step.rate === config.cold?.rate);
-    return config.cold && steady ? `×${f(config.cold.p99 / Math.max(0.1, steady.p99))}` : "–";
+    const ratio = coldOverSteady(config);
+    return Number.isFinite(ratio) ? `×${f(ratio)}` : "–";
   };
   lines.push(
     "",
@@ -201,11 +207,11 @@ function markdown(r: BenchResults): string {
   for (const config of r.configs) {
     lines.push(`## ${config.name} (${config.clients} clients, connected in ${config.connectMs} ms)`, "");
     const { cold } = config;
-    const steady = config.steps.find((step) => step.rate === cold?.rate);
+    const coldRatio = coldOverSteady(config);
     if (cold) {
       lines.push(
         `Cold window (the first ${f(cold.windowMs / 1000, 0)} s of messages right after the ${config.clients} connections${cold.warmUp ? `, after ${cold.warmUp} warm-up broadcasts` : ""}${cold.warmClients ? ", the load processes warmed on another server first" : ""}, at ${cold.rate}/s): ` +
-          `p50 ${f(cold.p50)} ms, p99 ${f(cold.p99)} ms${steady ? ` (×${f(cold.p99 / Math.max(0.1, steady.p99))} the steady p99 at the same rate)` : ""}, ` +
+          `p50 ${f(cold.p50)} ms, p99 ${f(cold.p99)} ms${Number.isFinite(coldRatio) ? ` (×${f(coldRatio)} the steady p99 at the same rate)` : ""}, ` +
           `max ${f(cold.max)} ms, delivered ${f(cold.deliveryRatio * 100)}%, lost ${cold.lost}.`,
         "",
       );
@@ -395,9 +401,7 @@ function markdown(r: BenchResults): string {
   row(
     "cold window p99 ≤ 2× the steady p99 at the same rate",
     topo?.cold && coldSteady ? topo.cold.p99 <= 2 * coldSteady.p99 : undefined,
-    topo?.cold && coldSteady
-      ? `${f(topo.cold.p99)} vs ${f(coldSteady.p99)} ms (×${f(topo.cold.p99 / Math.max(0.1, coldSteady.p99), 1)})`
-      : "",
+    topo?.cold && coldSteady ? `${f(topo.cold.p99)} vs ${f(coldSteady.p99)} ms (×${f(coldOverSteady(topo))})` : "",
   );
   row(
     "delivered/s at saturation ≥ one Socket.IO process",
