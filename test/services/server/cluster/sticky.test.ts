@@ -29,9 +29,11 @@ function handshake(url: string): Promise<string> {
 }
 
 test("a booting worker: connections sticky hands it while it loads are held, then served, none lost", async () => {
-  const replica = await startReplica({ WORKERS: "2", LOG_LEVEL: "info", FIXTURE_BOOT_DELAY_MS: "1500" }, [
-    fixture("slow-respawn"),
-  ]);
+  // Worker 3 is the first respawn (cluster ids are not reused).
+  const replica = await startReplica(
+    { WORKERS: "2", LOG_LEVEL: "info", FIXTURE_SLOW_WORKERS: "3", FIXTURE_BOOT_DELAY_MS: "1500" },
+    [fixture("slow-worker-start")],
+  );
   const clients: TestSocket[] = [];
   try {
     const primary = replica.proc.child.pid!;
