@@ -179,10 +179,11 @@ class LoadPool {
     const all = await Promise.all(this.children.map((child) => this.ask(child, { type: "stats" }, "stats")));
     return mergeStats(all.map((r) => r.stats));
   }
-  /** Every disconnected client's storm timestamps, from all processes. */
-  async stormTimes(): Promise<StormTimes[]> {
+  /** Every disconnected client's storm timestamps, from all processes, and their longest event-loop stall
+   * since the previous call. */
+  async stormTimes(): Promise<{ times: StormTimes[]; loopDelayMaxMs: number }> {
     const all = await Promise.all(this.children.map((child) => this.ask(child, { type: "storm" }, "storm")));
-    return all.flatMap((r) => r.times);
+    return { times: all.flatMap((r) => r.times), loopDelayMaxMs: Math.max(...all.map((r) => r.loopDelayMaxMs)) };
   }
   pids = () => this.children.map((c) => c.pid!);
   close() {
@@ -627,6 +628,8 @@ async function storm(): Promise<BenchResults["storm"]> {
     const victim = "replica-1";
     const victims = before.replicas[victim] ?? 0;
     log(`storm: ${connected.ok} clients (${JSON.stringify(before.replicas)}); killing ${victim}`);
+    await pool.stormTimes(); // from here on, the load processes' longest stall
+    let clientStallMs = 0;
     const killed = now();
     target.stack.signalService(victim, "SIGKILL");
     let publishing = true;
@@ -639,13 +642,19 @@ async function storm(): Promise<BenchResults["storm"]> {
     const done = () => times.length >= victims && times.every(([, back, receiving]) => back && receiving);
     while (now() - killed < 60_000 && !done()) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      times = await pool.stormTimes();
+      const polled = await pool.stormTimes();
+      times = polled.times;
+      clientStallMs = Math.max(clientStallMs, polled.loopDelayMaxMs);
     }
     publishing = false;
     await publisher;
     const back = times.flatMap(([, b]) => (b === null ? [] : [b - killed]));
     const reconnectedMs = allBackAfter(times, killed);
     const delays = times.flatMap(([, b, r]) => (b === null || r === null ? [] : [r - b]));
+    // back -> first message = waiting for a broadcast sent after it was back (0 when one already on its way
+    // reached it) + that broadcast's way to it from its send or from back, whichever was later: per client the
+    // two add up, and say which one a slow client waited for.
+    const received = times.flatMap(([, b, r, t]) => (b === null || r === null || t === null ? [] : [[b, r, t]]));
     const after = await pool.stats();
     const result = {
       clients: connected.ok,
@@ -658,13 +667,16 @@ async function storm(): Promise<BenchResults["storm"]> {
         : Math.round(Math.max(0, ...times.map(([, , r]) => r! - killed))),
       backAfter: spread(back),
       receivingAfterBack: spread(delays),
+      waitingForSend: spread(received.map(([b, , t]) => Math.max(0, t! - b!))),
+      firstLatency: spread(received.map(([b, r, t]) => r! - Math.max(b!, t!))),
       stillMissing: times.filter(([, b, r]) => b === null || r === null).length,
       publishIntervalMs: 1000 / STORM_PUBLISH_RATE,
+      clientStallMs: Math.round(clientStallMs),
       before: before.replicas,
       after: after.replicas,
     };
     log(
-      `storm: ${result.cut} of ${connected.ok} clients cut (${victims} on ${victim}); all back after ${result.reconnectedMs} ms, all receiving after ${result.receivingMs} ms; from back to receiving p50 ${f0(result.receivingAfterBack.p50)} p99 ${f0(result.receivingAfterBack.p99)} max ${f0(result.receivingAfterBack.max)} ms; ${result.stillMissing} not receiving; now ${JSON.stringify(result.after)}`,
+      `storm: ${result.cut} of ${connected.ok} clients cut (${victims} on ${victim}); all back after ${result.reconnectedMs} ms, all receiving after ${result.receivingMs} ms; from back to receiving p50 ${f0(result.receivingAfterBack.p50)} p99 ${f0(result.receivingAfterBack.p99)} max ${f0(result.receivingAfterBack.max)} ms (waiting for a send: max ${f0(result.waitingForSend.max)} ms; then on its way: p99 ${f0(result.firstLatency.p99)} max ${f0(result.firstLatency.max)} ms; the load processes' longest stall ${result.clientStallMs} ms); ${result.stillMissing} not receiving; now ${JSON.stringify(result.after)}`,
     );
     return result;
   } finally {
@@ -729,7 +741,7 @@ async function recoveryStorm(): Promise<BenchResults["recoveryStorm"]> {
         break;
       }
     }
-    const reconnectedMs = allBackAfter(await pool.stormTimes(), killed);
+    const reconnectedMs = allBackAfter((await pool.stormTimes()).times, killed);
     const redisAfter = total(redisPids());
     const result = {
       clients: connected.ok,

@@ -3,7 +3,7 @@
  * receive, and reports latency histograms, losses, duplicates and its own CPU use to the orchestrator.
  */
 import { Agent } from "node:http";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
 import WebSocket from "ws";
@@ -37,8 +37,14 @@ const clients: Array<{ close(): void; connected(): boolean }> = [];
 const lostAt: number[] = [];
 const backAt: number[] = [];
 const receivingAt: number[] = [];
+/** The send time of that first message: splits back -> receiving into waiting for a send and the path. */
+const firstSentAt: number[] = [];
 /** The replica each socket.io client last said hello from. */
 const replicaOf: string[] = [];
+/** This process's own stalls during the storm: a client late because its load process was busy is the
+ * benchmark's delay, not the server's. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 let cpuMark = process.cpuUsage();
 let eluMark = performance.eventLoopUtilization();
 
@@ -48,7 +54,10 @@ const bucket = (ms: number) => Math.min(BUCKETS - 1, Math.max(0, Math.round(ms *
 
 function onMessage(index: number, payload: BenchPayload): void {
   const at = now();
-  if (backAt[index] !== undefined && receivingAt[index] === undefined) receivingAt[index] = at;
+  if (backAt[index] !== undefined && receivingAt[index] === undefined) {
+    receivingAt[index] = at;
+    firstSentAt[index] = payload.t;
+  }
   const latency = at - payload.t;
   histogram[bucket(latency)]!++;
   received++;
@@ -186,7 +195,7 @@ process.on("message", async (command: LoadCommand) => {
     case "connect": {
       // A connect replaces the clients of an earlier one (--warm-clients connects them elsewhere first).
       for (const client of clients) client.close();
-      for (const list of [clients, lostAt, backAt, receivingAt, replicaOf]) list.length = 0;
+      for (const list of [clients, lostAt, backAt, receivingAt, firstSentAt, replicaOf]) list.length = 0;
       const started = Date.now();
       const errors: Record<string, number> = {};
       // In waves, so a few thousand connects do not all hit one accept queue at the same instant.
@@ -211,8 +220,12 @@ process.on("message", async (command: LoadCommand) => {
       break;
     case "storm": {
       const times: StormTimes[] = [];
-      lostAt.forEach((lost, i) => lost !== undefined && times.push([lost, backAt[i] ?? null, receivingAt[i] ?? null]));
-      send({ type: "storm", times });
+      lostAt.forEach(
+        (lost, i) =>
+          lost !== undefined && times.push([lost, backAt[i] ?? null, receivingAt[i] ?? null, firstSentAt[i] ?? null]),
+      );
+      send({ type: "storm", times, loopDelayMaxMs: loopDelay.max / 1e6 });
+      loopDelay.reset();
       break;
     }
     case "stats":

@@ -30,14 +30,18 @@ export type LoadCommand =
   | { type: "storm" }
   | { type: "close" };
 
-/** [disconnected at, back at (its `hello`), first message received after that]; `now()` clock, null: not yet. */
-export type StormTimes = [number, number | null, number | null];
+/**
+ * [disconnected at, back at (its `hello`), first message received after that, that message's send time (its
+ * payload's `t`)]; `now()` clock, null: not yet.
+ */
+export type StormTimes = [number, number | null, number | null, number | null];
 
 /** Load process -> orchestrator. */
 export type LoadReply =
   | { type: "connected"; ok: number; failed: number; errors: Record<string, number>; ms: number }
   | { type: "stats"; stats: LoadStats }
-  | { type: "storm"; times: StormTimes[] }
+  /** `loopDelayMaxMs`: the process's longest event-loop stall since the previous `storm` question. */
+  | { type: "storm"; times: StormTimes[]; loopDelayMaxMs: number }
   | { type: "all-received"; seq: number };
 
 export interface LoadStats {

@@ -106,10 +106,20 @@ export interface BenchResults {
     /** Per client: from the kill until it was back; from back until its first message (ms). */
     backAfter: Spread;
     receivingAfterBack: Spread;
+    /**
+     * The same split in two, adding up per client: from back until the send of that first message (0 when it
+     * was sent before), and from then (its send, or back if later) until received. Absent in results from
+     * before they were measured.
+     */
+    waitingForSend?: Spread;
+    firstLatency?: Spread;
     /** Cut, and not back or not receiving a minute after the kill. */
     stillMissing: number;
     /** A broadcast to everyone this often from the kill on. */
     publishIntervalMs: number;
+    /** The load processes' longest event-loop stall during the storm (ms; their lateness is the benchmark's).
+     * Absent in results from before it was measured. */
+    clientStallMs?: number;
     before: Record<string, number>;
     after: Record<string, number>;
   };
@@ -307,7 +317,20 @@ function markdown(r: BenchResults): string {
       "| --- | --- |",
       `| from the kill to back | ${ms(s.backAfter)} |`,
       `| from back to its first message (includes up to one publish interval) | ${ms(s.receivingAfterBack)} |`,
+      ...(s.waitingForSend && s.firstLatency
+        ? [
+            `| of which: from back to that message's send (0 if sent before) | ${ms(s.waitingForSend)} |`,
+            `| of which: from then (its send, or back if later) to received | ${ms(s.firstLatency)} |`,
+          ]
+        : []),
       "",
+      ...(s.clientStallMs === undefined
+        ? []
+        : [
+            `The load processes' longest event-loop stall during the storm: ${s.clientStallMs} ms (a client's timestamps are taken by its`,
+            "process, so a stall that long delays them as much).",
+            "",
+          ]),
       `Afterwards: ${JSON.stringify(s.after)}.`,
       "",
     );
