@@ -120,6 +120,8 @@ if (unknownConfigs.length > 0) {
   process.exit(2);
 }
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+/** Source addresses each load process spreads its clients over. */
+const ADDRESSES_PER_PROCESS = 16;
 /** 127.N.0.1 source addresses: ip_hash hashes the first three octets, so each N is a distinct client. */
 const sourceAddresses = (count: number) =>
   Array.from({ length: count }, (_, i) => `127.${(i % 250) + 1}.${Math.floor(i / 250)}.1`);
@@ -144,7 +146,9 @@ class LoadPool {
   }
   async connect(urls: string[], kind: ClientKind, count: number, reconnect = false, resume = false) {
     const per = Math.ceil(count / this.children.length);
-    const addresses = sourceAddresses(64);
+    // 16 source addresses per process, whatever --load-processes says (a fixed 64 left a fifth process and
+    // beyond on 127.0.0.1: one ip_hash bucket, and nginx's per-address handshake limit).
+    const addresses = sourceAddresses(ADDRESSES_PER_PROCESS * this.children.length);
     const replies = await Promise.all(
       this.children.map((child, i) =>
         this.ask(
@@ -155,7 +159,7 @@ class LoadPool {
             kind,
             count: Math.min(per, count - i * per),
             transport: opts.transport,
-            localAddresses: addresses.slice(i * 16, i * 16 + 16),
+            localAddresses: addresses.slice(i * ADDRESSES_PER_PROCESS, (i + 1) * ADDRESSES_PER_PROCESS),
             reconnect,
             parser: opts.parser,
             perMessageDeflate: opts.perMessageDeflate,
