@@ -42,9 +42,8 @@ const firstSentAt: number[] = [];
 /** The replica each socket.io client last said hello from. */
 const replicaOf: string[] = [];
 /** This process's own stalls during the storm: a client late because its load process was busy is the
- * benchmark's delay, not the server's. */
+ * benchmark's delay, not the server's. Sampled from the first `storm` question on (not during fan-out). */
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
 let cpuMark = process.cpuUsage();
 let eluMark = performance.eventLoopUtilization();
 
@@ -226,6 +225,7 @@ process.on("message", async (command: LoadCommand) => {
       );
       send({ type: "storm", times, loopDelayMaxMs: loopDelay.max / 1e6 });
       loopDelay.reset();
+      loopDelay.enable(); // false (no-op) from the second question on
       break;
     }
     case "stats":
