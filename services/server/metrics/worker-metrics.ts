@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Identity } from "../../shared/events.js";
 import { channels, type Signal } from "../../shared/instrumentation.js";
 import { boundedLabel, closedLabel, createMetrics } from "../../shared/metrics.js";
-import type { AppServer } from "../socket-types.js";
+import type { AppServer, AppSocket } from "../socket-types.js";
 
 /** Engine.IO's error codes, as names a query can read. @see https://socket.io/docs/v4/troubleshooting-connection-issues/ */
 const ENGINE_ERRORS = [
@@ -65,7 +65,7 @@ export function workerMetrics(io: AppServer, identity: Identity): { registry: Re
   // A middleware runs before the `connection` listeners (the application's `hello` is sent from one).
   io.use((socket, next) => {
     socket.onAny((event: string) => m.socketio_events_received_total.inc({ event: received?.(event) ?? "other" }));
-    socket.onAnyOutgoing((event: string) => m.socketio_events_sent_total.inc({ event: sent(event) }));
+    countEmits(socket, (event) => m.socketio_events_sent_total.inc({ event: sent(event) }));
     next();
   });
   io.on("connection", (socket) => {
@@ -115,4 +115,21 @@ function notRecoveredReason(reason: string): string {
   if (reason.startsWith("gap longer")) return "gap_too_long";
   if (reason.startsWith("position ahead")) return "position_ahead";
   return "room_refused"; // the rules of `join` refused the room (sync.ts)
+}
+
+/**
+ * Calls `count` for each event emitted to this one socket (`socket.emit`), after the emit. Not
+ * `onAnyOutgoing`: socket.io-adapter's `broadcast()` runs every socket's outgoing listeners too, so it counted
+ * each broadcast once per socket (which `socketio_broadcasts_delivered_total` counts once per message), at the
+ * cost of a labelled counter increment per socket per broadcast on the fan-out's path.
+ * @see https://github.com/socketio/socket.io/blob/main/packages/socket.io-adapter/lib/in-memory-adapter.ts (broadcast)
+ */
+export function countEmits(socket: AppSocket, count: (event: string) => void): void {
+  type Emit = (...args: unknown[]) => boolean;
+  const emit = socket.emit.bind(socket) as Emit;
+  (socket as unknown as { emit: Emit }).emit = (...args) => {
+    const sent = emit(...args);
+    count(String(args[0]));
+    return sent;
+  };
 }

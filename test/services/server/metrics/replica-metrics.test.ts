@@ -117,6 +117,8 @@ describe("a replica's /metrics (2 workers, Redis)", () => {
     assert.equal(total(samples, "socketio_connected_sockets", { transport: "polling" }), 4);
     assert.ok(total(samples, "socketio_events_received_total", { event: "whoami" }) >= clients.length);
     assert.ok(total(samples, "socketio_events_sent_total", { event: "hello" }) >= clients.length);
+    // Emits to one socket only: the broadcast is counted once per worker just below, not once per socket here.
+    assert.equal(total(samples, "socketio_events_sent_total", { event: "news" }), 0);
     assert.equal(total(samples, "socketio_broadcasts_delivered_total", { event: "news", channel: "all" }), 2);
     assert.equal(total(samples, "socketio_broadcast_delivery_seconds_count", { channel: "all" }) >= 2, true);
     assert.equal(total(samples, "socketio_redis_connected"), 4, "pub and sub, on both workers");
