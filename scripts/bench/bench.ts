@@ -661,11 +661,10 @@ async function storm(): Promise<BenchResults["storm"]> {
     await publisher;
     const back = times.flatMap(([, b]) => (b === null ? [] : [b - killed]));
     const reconnectedMs = allBackAfter(times, killed);
-    const delays = times.flatMap(([, b, r]) => (b === null || r === null ? [] : [r - b]));
-    // back -> first message = waiting for a broadcast sent after it was back (0 when one already on its way
-    // reached it) + that broadcast's way to it from its send or from back, whichever was later: per client the
-    // two add up, and say which one a slow client waited for.
-    const received = times.flatMap(([, b, r, t]) => (b === null || r === null || t === null ? [] : [[b, r, t]]));
+    // Each client back and receiving (a load process records the first message's time and send time together).
+    const received = times.flatMap(([, back, at, sent]) =>
+      back === null || at === null || sent === null ? [] : [{ back, at, sent }],
+    );
     const after = await pool.stats();
     const result = {
       clients: connected.ok,
@@ -677,9 +676,12 @@ async function storm(): Promise<BenchResults["storm"]> {
         ? -1
         : Math.round(Math.max(0, ...times.map(([, , r]) => r! - killed))),
       backAfter: spread(back),
-      receivingAfterBack: spread(delays),
-      waitingForSend: spread(received.map(([b, , t]) => Math.max(0, t! - b!))),
-      firstLatency: spread(received.map(([b, r, t]) => r! - Math.max(b!, t!))),
+      receivingAfterBack: spread(received.map(({ back, at }) => at - back)),
+      // back -> first message = waiting for a broadcast sent after it was back (0 when one already on its way
+      // reached it) + that broadcast's way to it from its send or from back, whichever was later: per client
+      // the two add up, and say which one a slow client waited for.
+      waitingForSend: spread(received.map(({ back, sent }) => Math.max(0, sent - back))),
+      firstLatency: spread(received.map(({ back, at, sent }) => at - Math.max(back, sent))),
       stillMissing: times.filter(([, b, r]) => b === null || r === null).length,
       publishIntervalMs: 1000 / STORM_PUBLISH_RATE,
       clientStallMs: Math.round(clientStallMs),
