@@ -125,8 +125,15 @@ export const SETTINGS = {
       "out of that scrape and counted in `socketio_metrics_workers_missing`; the scrape never fails for it.",
   },
   WORKERS: {
-    group: "replica", readBy: ["replica"], type: "integer", min: 1, max: 256, defaultText: "CPUs available",
-    description: "Cluster workers per replica.",
+    group: "replica", readBy: ["replica", "compose"], type: "integer", min: 1, max: 256,
+    defaultText: "CPUs available", compose: "set",
+    // Compose runs its three replicas on one host: CPUs available per replica would be 3 × the cores (24
+    // workers on an 8-core laptop), and what the demo page, the docs and test:compose show would depend on
+    // the machine. Swarm keeps the default (a replica per node).
+    composeDefault: "2",
+    description:
+      "Cluster workers per replica. Compose: 2 unless set (its replicas share one host); `npm run stack`: " +
+      "`STACK_WORKERS`.",
   },
   REPLICA_NAME: {
     group: "replica", readBy: ["replica"], type: "string", defaultText: "hostname",

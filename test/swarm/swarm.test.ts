@@ -78,7 +78,7 @@ function spec(name: string): { env: string[]; secrets: string[] } {
 }
 
 describe(
-  "docker stack deploy: nginx -> 3 replicas x 2 workers -> Redis, the broadcaster, Prometheus",
+  "docker stack deploy: nginx -> 3 replicas x a worker per CPU -> Redis, the broadcaster, Prometheus",
   { skip: target ? false : "run through `npm run test:swarm`" },
   () => {
     describe("the shared end-to-end checks, through nginx and each replica task's own port", () => {

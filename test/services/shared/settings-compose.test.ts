@@ -68,6 +68,11 @@ describe("docker-compose.yml follows services/shared/settings.ts", () => {
     }
   });
 
+  test("the replicas run 2 workers each unless WORKERS is set, whatever the host's CPUs (what test:compose counts)", () => {
+    // The service's own default (CPUs available) times three replicas on one host: 24 workers on 8 cores.
+    assert.equal(compose.services.replica?.environment?.WORKERS, "${WORKERS:-2}");
+  });
+
   test("nginx is stopped with SIGTERM: it closes every connection at once (SIGQUIT would wait for WebSockets)", () => {
     assert.equal(compose.services.nginx?.stop_signal, "SIGTERM");
     assert.match(compose.services.nginx?.stop_grace_period ?? "", /^\d+s$/, "nginx needs a stop_grace_period");
