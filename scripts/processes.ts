@@ -34,8 +34,8 @@ function canListen(port: number, host: string): Promise<boolean> {
 /**
  * A port that was free a moment ago, for a process about to listen on it. Chosen below the kernel's ephemeral
  * range: a port the kernel picks (`listen(0)`) comes from that range, where any outgoing connection opened
- * before the process binds can take it. The benchmark opens thousands, and once took a broadcaster's port
- * that way (EADDRINUSE, tuning.md). Another process's listener can still take it first; the launch fails
+ * before the process binds can take it. The benchmark opens thousands: a broadcaster's port and an nginx
+ * port were taken that way (EADDRINUSE, tuning.md). Another process's listener can still take it first; the launch fails
  * loudly then.
  */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
