@@ -5,17 +5,17 @@ import { createServer, connect } from "node:net";
 import { delimiter, join } from "node:path";
 
 /**
- * Where the kernel picks the local port of an outgoing connection (Linux's `ip_local_port_range`; elsewhere the
- * IANA range most systems use).
+ * Where the kernel starts picking the local ports of outgoing connections (Linux's `ip_local_port_range`;
+ * elsewhere the start of the IANA range most systems use).
  */
-export function ephemeralPortRange(): [low: number, high: number] {
+export function ephemeralPortStart(): number {
   try {
-    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+    const start = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(start)) return start;
   } catch {
     // not Linux
   }
-  return [49152, 65535];
+  return 49152;
 }
 
 /** How many ports below the ephemeral range freePort picks from. */
@@ -23,50 +23,49 @@ const FREE_PORT_SPAN = 16_384;
 /** Ports this process handed out, so two calls before either port is bound never return the same one. */
 const handedOut = new Set<number>();
 
-function canListen(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port that was free a moment ago, for a process about to listen on it. Chosen below the kernel's ephemeral
- * range: a port the kernel picks (`listen(0)`) comes from that range, where any outgoing connection opened
- * before the process binds can take it. The benchmark opens thousands: a broadcaster's port and an nginx
- * port were taken that way (EADDRINUSE, tuning.md). Another process's listener can still take it first; the launch fails
- * loudly then.
- */
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const [low] = ephemeralPortRange();
-  const from = Math.max(1024, low - FREE_PORT_SPAN);
-  const span = low - from;
-  // A range that starts too low to leave room below it: the kernel's choice, as before.
-  if (span < 1024) return kernelPort(host);
-  // A random start and then in order, as the kernel does, so concurrent test processes rarely meet.
-  const start = Math.floor(Math.random() * span);
-  for (let i = 0; i < span; i++) {
-    const port = from + ((start + i) % span);
-    if (handedOut.has(port)) continue;
-    handedOut.add(port); // before the check: concurrent calls skip it meanwhile
-    if (await canListen(port, host)) return port;
-    handedOut.delete(port);
-  }
-  throw new Error(`no free port between ${from} and ${low - 1}`);
-}
-
-function kernelPort(host: string): Promise<number> {
+/** Listens on `port` (0: the kernel picks one), closes, and resolves with the port it had. */
+function listenOnce(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       const address = server.address();
       server.close(() =>
         typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
       );
     });
   });
+}
+
+/**
+ * A port that was free a moment ago, for a process about to listen on it. Chosen below the kernel's ephemeral
+ * range: a port the kernel picks (`listen(0)`) comes from that range, where any outgoing connection opened
+ * before the process binds can take it. The benchmark opens thousands: a broadcaster's port and an nginx port
+ * were taken that way (EADDRINUSE, tuning.md). Another process's listener can still take it first; the launch
+ * fails loudly then.
+ */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  const low = ephemeralPortStart();
+  const from = Math.max(1024, low - FREE_PORT_SPAN);
+  const span = low - from;
+  // A range that starts too low to leave room below it: the kernel's choice, as before.
+  if (span < 1024) return listenOnce(0, host);
+  // A random start and then in order, as the kernel does, so concurrent test processes rarely meet.
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < span; i++) {
+    const port = from + ((start + i) % span);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the check: concurrent calls skip it meanwhile
+    if (
+      await listenOnce(port, host).then(
+        () => true,
+        () => false,
+      )
+    )
+      return port;
+    handedOut.delete(port);
+  }
+  throw new Error(`no free port between ${from} and ${low - 1}`);
 }
 
 /** Finds `name` on PATH (and in the sbin folders, where Debian puts nginx), or says what to install. */
