@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { instrument, InMemoryStore } from "@socket.io/admin-ui";
+import { holdSessionsUntilSaved, RedisSessionStore } from "./admin-ui-sessions.js";
 import type { Identity } from "../../shared/events.js";
 import type { RedisClient } from "../../shared/redis.js";
 import type { AppServer } from "../socket-types.js";
@@ -18,8 +19,8 @@ export interface AdminUiOptions {
   redis?: RedisClient;
 }
 
-/** How long a login lasts (the Admin UI's session id), in seconds. */
-const SESSION_SECONDS = 86_400;
+/** The package's default, which the UI's page assumes. */
+const ADMIN_NAMESPACE = "/admin";
 
 /**
  * The Socket.IO Admin UI's server side on this worker: the `/admin` namespace, read-only, each worker a server
@@ -28,34 +29,21 @@ const SESSION_SECONDS = 86_400;
  * @see https://socket.io/docs/v4/admin-ui/
  */
 export function useAdminUi(io: AppServer, identity: Identity, options: AdminUiOptions): void {
-  instrument(io as never, {
-    auth:
-      options.mode === "on-without-auth"
-        ? false
-        : { type: "basic", username: options.username, password: options.passwordHash! },
-    serverId: `${identity.replica}#${identity.worker}`,
-    readonly: true,
-    mode: options.detail === "sockets" ? "development" : "production",
-    store: options.redis ? new RedisSessionStore(options.redis) : new InMemoryStore(),
-  });
-}
-
-/**
- * The Admin UI's session store on node-redis 4 (its own RedisStore speaks the callback API of older clients).
- * Built on InMemoryStore only because the package does not export its abstract Store; nothing is kept in memory.
- */
-class RedisSessionStore extends InMemoryStore {
-  constructor(private readonly redis: RedisClient) {
-    super();
-  }
-
-  override async doesSessionExist(sessionId: string): Promise<boolean> {
-    return (await this.redis.exists(`socket.io-admin#${sessionId}`)) === 1;
-  }
-
-  override saveSession(sessionId: string): void {
-    this.redis.set(`socket.io-admin#${sessionId}`, "1", { EX: SESSION_SECONDS }).catch(() => undefined);
-  }
+  const store = options.redis ? new RedisSessionStore(options.redis) : new InMemoryStore();
+  const instrumentAdmin = () =>
+    instrument(io as never, {
+      auth:
+        options.mode === "on-without-auth"
+          ? false
+          : { type: "basic", username: options.username, password: options.passwordHash! },
+      namespaceName: ADMIN_NAMESPACE,
+      serverId: `${identity.replica}#${identity.worker}`,
+      readonly: true,
+      mode: options.detail === "sockets" ? "development" : "production",
+      store,
+    });
+  if (store instanceof RedisSessionStore) holdSessionsUntilSaved(io.of(ADMIN_NAMESPACE), store, instrumentAdmin);
+  else instrumentAdmin();
 }
 
 /** The Admin UI's built files, as the package ships them. */

@@ -14,7 +14,7 @@ import { startSocketNode, waitForSubscribers, type SocketNode } from "../../help
 import { freePort } from "../../../scripts/processes.js";
 import { METRICS } from "../../../services/shared/metrics.js";
 import { scrape, total } from "../../helpers/metrics.js";
-import { startReplyCutter } from "../../helpers/reply-cutter.js";
+import { startRedisRelay } from "../../helpers/redis-relay.js";
 import { countdown, waitFor, within } from "../../helpers/wait.js";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -161,7 +161,7 @@ describe("broadcaster", () => {
   });
 
   test("a reply lost after Redis ran the script: 503, and a retry with the same Idempotency-Key publishes nothing new", async () => {
-    const cutter = await startReplyCutter(redis.url);
+    const cutter = await startRedisRelay(redis.url);
     const own = await startBroadcaster({ REDIS_URL: cutter.url, BROADCASTER_TOKEN: TOKEN, TICK_INTERVAL_MS: "0" });
     const got: unknown[] = [];
     for (const socket of clients) socket.on("lost-reply" as never, (data: unknown) => void got.push(data));
