@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { instrument, InMemoryStore } from "@socket.io/admin-ui";
+import type { Socket } from "socket.io";
 import { holdSessionsUntilSaved, RedisSessionStore } from "./admin-ui-sessions.js";
 import type { Identity } from "../../shared/events.js";
 import type { RedisClient } from "../../shared/redis.js";
@@ -29,6 +30,8 @@ const ADMIN_NAMESPACE = "/admin";
  * @see https://socket.io/docs/v4/admin-ui/
  */
 export function useAdminUi(io: AppServer, identity: Identity, options: AdminUiOptions): void {
+  const admin = io.of(ADMIN_NAMESPACE);
+  admin.use(refuseMalformedCredentials);
   const store = options.redis ? new RedisSessionStore(options.redis) : new InMemoryStore();
   const instrumentAdmin = () =>
     instrument(io as never, {
@@ -42,8 +45,23 @@ export function useAdminUi(io: AppServer, identity: Identity, options: AdminUiOp
       mode: options.detail === "sockets" ? "development" : "production",
       store,
     });
-  if (store instanceof RedisSessionStore) holdSessionsUntilSaved(io.of(ADMIN_NAMESPACE), store, instrumentAdmin);
+  if (store instanceof RedisSessionStore) holdSessionsUntilSaved(admin, store, instrumentAdmin);
   else instrumentAdmin();
+}
+
+/**
+ * Refuses a handshake whose credentials are there but not strings, before the package's middleware sees them.
+ *
+ * Why: it hands the password to bcrypt's `compare`, which rejects anything but a string, and does not catch;
+ * its rejected promise was unhandled and ended the worker: `{ username: "admin", password: 1 }` from any
+ * client that reached `/admin` (the user name is public by default) took a worker down, every time.
+ * @see https://github.com/socketio/socket.io-admin-ui/blob/0.5.1/lib/index.ts (initAuthenticationMiddleware)
+ */
+function refuseMalformedCredentials(socket: Socket, next: (err?: Error) => void): void {
+  const { username, password, sessionId } = socket.handshake.auth as Record<string, unknown>;
+  const malformed = [username, password, sessionId].some((value) => value !== undefined && typeof value !== "string");
+  if (malformed) return next(new Error("invalid credentials: username, password and sessionId must be strings"));
+  next();
 }
 
 /** The Admin UI's built files, as the package ships them. */
