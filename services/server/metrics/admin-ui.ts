@@ -20,6 +20,10 @@ export interface AdminUiOptions {
   redis?: RedisClient;
 }
 
+/** The handshake's `connect_error` for credentials of the wrong type. */
+export const MALFORMED_CREDENTIALS =
+  "invalid credentials: a user name comes with a password, and each of them and the session id is a string";
+
 /** The package's default, which the UI's page assumes. */
 const ADMIN_NAMESPACE = "/admin";
 
@@ -50,17 +54,23 @@ export function useAdminUi(io: AppServer, identity: Identity, options: AdminUiOp
 }
 
 /**
- * Refuses a handshake whose credentials are there but not strings, before the package's middleware sees them.
+ * Refuses a handshake whose credentials would make the package's middleware throw, before it sees them.
  *
- * Why: it hands the password to bcrypt's `compare`, which rejects anything but a string, and does not catch;
- * its rejected promise was unhandled and ended the worker: `{ username: "admin", password: 1 }` from any
- * client that reached `/admin` (the user name is public by default) took a worker down, every time.
+ * Why: when the user name matches, it hands the password to bcrypt's `compare`, which rejects anything but a
+ * string, and does not catch; its rejected promise was unhandled and ended the worker. `{ username: "admin" }`
+ * or `{ username: "admin", password: 1 }` from any client that reached `/admin` (the user name is `admin`
+ * unless configured) took a worker down, every time. A `null` session id stays allowed: the UI's page sends
+ * one when it has none saved, and gets `invalid credentials`, which opens its login form.
  * @see https://github.com/socketio/socket.io-admin-ui/blob/0.5.1/lib/index.ts (initAuthenticationMiddleware)
  */
 function refuseMalformedCredentials(socket: Socket, next: (err?: Error) => void): void {
   const { username, password, sessionId } = socket.handshake.auth as Record<string, unknown>;
-  const malformed = [username, password, sessionId].some((value) => value !== undefined && typeof value !== "string");
-  if (malformed) return next(new Error("invalid credentials: username, password and sessionId must be strings"));
+  const absentOrString = (value: unknown) => value === undefined || value === null || typeof value === "string";
+  const wellFormed =
+    absentOrString(sessionId) &&
+    absentOrString(username) &&
+    (username === undefined || username === null || typeof password === "string");
+  if (!wellFormed) return next(new Error(MALFORMED_CREDENTIALS));
   next();
 }
 

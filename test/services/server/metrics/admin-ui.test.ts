@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import bcrypt from "bcryptjs";
 import { Server } from "socket.io";
 import { io } from "socket.io-client";
-import { useAdminUi } from "../../../../services/server/metrics/admin-ui.js";
+import { MALFORMED_CREDENTIALS, useAdminUi } from "../../../../services/server/metrics/admin-ui.js";
 import type { AppServer } from "../../../../services/server/socket-types.js";
 import { DEFAULT_TIMEOUT_MS, within } from "../../../helpers/wait.js";
 
@@ -58,15 +58,21 @@ describe("the Admin UI's /admin namespace, against hostile handshakes", () => {
   };
 
   for (const auth of [
+    { username: "admin" },
     { username: "admin", password: 1 },
+    { username: "admin", password: null },
     { username: "admin", password: { length: 1 } },
     { username: ["admin"], password: PASSWORD },
     { sessionId: 42 },
   ]) {
     test(`refuses ${JSON.stringify(auth)} with a connect_error`, async () => {
-      assert.equal(await handshake(auth), "invalid credentials: username, password and sessionId must be strings");
+      assert.equal(await handshake(auth), MALFORMED_CREDENTIALS);
     });
   }
+
+  test("a null session id (the UI's page when it has none saved) gets the package's own refusal", async () => {
+    assert.equal(await handshake({ sessionId: null }), "invalid credentials");
+  });
 
   test("after them, the right password still logs in and a wrong one is refused", async () => {
     assert.equal(await handshake({ username: "admin", password: PASSWORD }), "connected");
