@@ -1,7 +1,9 @@
 /**
  * The Admin UI's `/admin` namespace on an in-process Socket.IO server (sessions in memory), against hostile
- * handshakes: credentials that are not strings are refused with a `connect_error`, and the process goes on
- * (before the guard, a number as the password was an unhandled rejection that ended the worker).
+ * handshakes: a user name without a password, or credentials that are not strings, are refused with a
+ * `connect_error` before the package's middleware sees them. Without the guard, the user name with no password
+ * or one that is not a string gets no answer here, and in a worker was an unhandled rejection that ended the
+ * process (bcrypt's `compare`); the other two got the package's plain `invalid credentials`.
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
