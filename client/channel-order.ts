@@ -31,6 +31,17 @@ interface Channel {
   waiting: Map<number, Waiting>;
   /** A `sync` for this channel is in flight: hold everything until it answers. */
   syncing: boolean;
+  /**
+   * Set while `offset` is the server's answer to "where are we" (a `join`, or the first `sync`) and nothing
+   * above it was handed over yet: the last offset at or below it handed over since (0 for none).
+   *
+   * Why: the server reads that position after the socket subscribed (joined the room, or connected), so a
+   * message published in between is counted in it and still reaches the socket live, before or after the
+   * answer. It is new to the application, not a duplicate: dropping it lost it (most likely what a shuffled CI
+   * run hit: the first message after a connection never arrived). Live messages arrive in order, so one at or
+   * below the answer is handed over when it is later than the last such one.
+   */
+  belowAnswer: number | undefined;
 }
 
 export class ChannelOrder {
@@ -56,6 +67,7 @@ export class ChannelOrder {
       offset: position?.offset,
       waiting: existing?.waiting ?? new Map(),
       syncing: existing?.syncing ?? false,
+      belowAnswer: position ? 0 : undefined,
     });
     if (position) this.drain(channel);
   }
@@ -76,6 +88,19 @@ export class ChannelOrder {
       channel.waiting.size === 0
     ) {
       channel.offset = offset;
+      channel.belowAnswer = undefined;
+      deliver();
+      return;
+    }
+    // Published between the socket's subscription and the server's reading of its position (see belowAnswer).
+    if (
+      channel.belowAnswer !== undefined &&
+      epoch === channel.epoch &&
+      !channel.syncing &&
+      offset <= channel.offset! &&
+      offset > channel.belowAnswer
+    ) {
+      channel.belowAnswer = offset;
       deliver();
       return;
     }
@@ -104,7 +129,9 @@ export class ChannelOrder {
   syncing(channels: Iterable<string>): void {
     for (const name of channels) {
       const channel = this.channels.get(name);
-      if (channel) channel.syncing = true;
+      if (!channel) continue;
+      channel.syncing = true;
+      channel.belowAnswer = undefined;
     }
   }
 
@@ -120,9 +147,16 @@ export class ChannelOrder {
     if (!result.recovered) {
       this.events.lost(name, result.reason);
       this.restartAt(channel, result.epoch, result.offset);
-    } else if (channel.offset === undefined || (isProvisional(channel.epoch) && channel.offset === 0)) {
+    } else if (channel.offset === undefined) {
+      // The first answer, "where we are", read after this socket connected: what arrived live meanwhile (held
+      // above) and is counted in it is new all the same (see belowAnswer); start below it.
       channel.epoch = result.epoch;
-      channel.offset ??= result.offset;
+      channel.offset = result.offset;
+      channel.belowAnswer = 0;
+      const early = [...channel.waiting.values()].filter((w) => w.epoch === result.epoch && w.offset <= result.offset);
+      if (early.length > 0) channel.offset = Math.min(...early.map((w) => w.offset)) - 1;
+    } else if (isProvisional(channel.epoch) && channel.offset === 0) {
+      channel.epoch = result.epoch;
     }
     this.drain(name);
     // Still a hole below what waits: what filled it was lost between the read and now; ask again.
@@ -136,6 +170,7 @@ export class ChannelOrder {
       offset: position.offset - 1,
       waiting: new Map(),
       syncing: false,
+      belowAnswer: undefined,
     };
     this.channels.set(position.channel, channel);
     return channel;
@@ -174,6 +209,7 @@ export class ChannelOrder {
       if (isProvisional(channel.epoch)) channel.epoch = next.epoch;
       channel.waiting.delete(next.offset);
       channel.offset = next.offset;
+      channel.belowAnswer = undefined;
       next.deliver();
     }
   }

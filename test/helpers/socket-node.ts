@@ -75,3 +75,19 @@ export async function waitForSubscribers(url: string, count: number): Promise<vo
     await closeRedis(client);
   }
 }
+
+export interface TestPublisher {
+  publisher: ResumablePublisher;
+  close(): Promise<void>;
+}
+
+/** Publishes as the broadcaster does (@socket.io/redis-emitter's encoding, through the history), on a client of its own. */
+export async function startPublisher(redisUrl: string): Promise<TestPublisher> {
+  const client = createRedisClient(redisUrl, testLog, { name: "test-publisher", disableOfflineQueue: true });
+  await client.connect();
+  const publisher = new ResumablePublisher(
+    new History(client, { key: "socket.io", size: 100, ttlMs: 60_000 }),
+    "socket.io",
+  );
+  return { publisher, close: () => closeRedis(client) };
+}

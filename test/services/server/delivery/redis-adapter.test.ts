@@ -5,13 +5,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Identity, Tick } from "../../../../services/shared/events.js";
-import { History } from "../../../../services/shared/history.js";
-import { ResumablePublisher } from "../../../../services/shared/resumable-publisher.js";
+import type { ResumablePublisher } from "../../../../services/shared/resumable-publisher.js";
 import { roomKey } from "../../../../services/shared/names.js";
-import { closeRedis, createRedisClient, type RedisClient } from "../../../../services/shared/redis.js";
 import { closeAll, connectClient, request, type TestSocket } from "../../../helpers/clients.js";
 import { startRedis, type TestRedis } from "../../../helpers/redis.js";
-import { startSocketNode, testLog as log, waitForSubscribers, type SocketNode } from "../../../helpers/socket-node.js";
+import {
+  startPublisher,
+  startSocketNode,
+  waitForSubscribers,
+  type SocketNode,
+  type TestPublisher,
+} from "../../../helpers/socket-node.js";
 import { countdown, times, waitFor, within } from "../../../helpers/wait.js";
 
 const SERVERS = 3;
@@ -22,7 +26,7 @@ describe("servers on the Redis adapter, with the emitter", () => {
   let redis: TestRedis;
   let nodes: SocketNode[] = [];
   let clients: Array<{ socket: TestSocket; hello: Identity }> = [];
-  let emitterClient: RedisClient;
+  let emitter: TestPublisher | undefined;
   let publisher: ResumablePublisher;
 
   before(async () => {
@@ -31,19 +35,14 @@ describe("servers on the Redis adapter, with the emitter", () => {
     // Wait until every adapter's subscriptions exist, so no broadcast below can be published too early.
     await within(waitForSubscribers(redis.url, SERVERS), 10_000, "all adapters subscribed");
     clients = await times(SERVERS * CLIENTS_PER_SERVER, (i) => connectClient(nodes[i % SERVERS]!.url));
-    emitterClient = createRedisClient(redis.url, log, { name: "test-emitter", disableOfflineQueue: true });
-    await emitterClient.connect();
-    // As the broadcaster publishes: @socket.io/redis-emitter's encoding, through the history.
-    publisher = new ResumablePublisher(
-      new History(emitterClient, { key: "socket.io", size: 100, ttlMs: 60_000 }),
-      "socket.io",
-    );
+    emitter = await startPublisher(redis.url);
+    publisher = emitter.publisher;
   });
 
   after(async () => {
     closeAll(clients.map((c) => c.socket));
     for (const node of nodes) await node.close();
-    if (emitterClient) await closeRedis(emitterClient);
+    await emitter?.close();
     await redis?.stop();
   });
 
