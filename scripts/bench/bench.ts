@@ -9,7 +9,7 @@
  *   npm run bench -- --clients 5000 --rates 5,10,20 --replicas 3 --workers 2 --duration 5 --repeats 3
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { cpus, freemem, release, totalmem } from "node:os";
+import { availableParallelism, cpus, freemem, release, totalmem } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,7 +89,10 @@ const opts = {
   durationMs: Number(values.duration ?? (quick ? 2 : 4)) * 1000,
   repeats: Number(values.repeats ?? (quick ? 1 : 3)),
   replicas: Number(values.replicas ?? 2),
-  workers: Number(values.workers ?? 2),
+  /** Workers per replica. @default cores ÷ replicas, at least 1: the project's rule of a worker per core, for
+   * replicas that share a host as they do here. Why: 2 × 2 on this machine's 2 cores kept every core busy with
+   * a queue waiting in the first broadcasts after a connection burst (tuning.md, seventh session). */
+  workers: Number(values.workers ?? Math.max(1, Math.floor(availableParallelism() / Number(values.replicas ?? 2)))),
   loadProcesses: Number(values["load-processes"] ?? (quick ? 2 : 4)),
   capacity: Number(values.capacity ?? (quick ? 2000 : 10000)),
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),

@@ -132,8 +132,10 @@ export const SETTINGS = {
     // the machine. Swarm keeps the default (a replica per node).
     composeDefault: "2",
     description:
-      "Cluster workers per replica. Compose: 2 unless set (its replicas share one host); `npm run stack`: " +
-      "`STACK_WORKERS`.",
+      "Cluster workers per replica. Replicas that share a host: at most its cores in all (measured on 2 cores: " +
+      "2 replicas × 2 workers made the first messages after a connection burst wait for a core, docs/benchmark.md). " +
+      "Compose: 2 unless set (its three replicas share one host: 6 workers, for 6 cores or more; `WORKERS=1` on " +
+      "fewer); `npm run stack`: `STACK_WORKERS`.",
   },
   REPLICA_NAME: {
     group: "replica", readBy: ["replica"], type: "string", defaultText: "hostname",
