@@ -20,6 +20,7 @@ import { DEFAULT_HISTORY, History } from "../../services/shared/history.js";
 import type { RedisClient } from "../../services/shared/redis.js";
 import { ResumablePublisher } from "../../services/shared/resumable-publisher.js";
 import { startStack, type Stack } from "../stack.js";
+import { startNginxInFront } from "./nginx-in-front.js";
 import { pace } from "./pace.js";
 import { machineBusy, machineCpuMicros, total, tree } from "./procstat.js";
 import {
@@ -72,11 +73,13 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
-/** What can be measured, in the order a full run measures them. `topology-no-nginx`: the topology with its
- * clients straight on the replicas' ports, so that the proxy hop's share shows (docs/benchmark.md). */
+/** What can be measured, in the order a full run measures them. `socket.io+nginx`: one Socket.IO process
+ * behind the deployment's nginx, the proxy hop's floor; `topology-no-nginx`: the topology with its clients
+ * straight on the replicas' ports; between them, the proxy hop's share shows (docs/benchmark.md). */
 const CONFIGS = [
   "raw-ws",
   "socket.io",
+  "socket.io+nginx",
   "topology-no-nginx",
   "topology",
   "topology+history",
@@ -328,6 +331,26 @@ async function baselineTarget(mode: "ws" | "socket.io"): Promise<Target> {
       }),
     stop: async () => {
       child.kill("SIGTERM");
+    },
+  };
+}
+
+/** `target` behind the deployment's nginx (its configuration, `--nginx-workers` workers): clients connect to
+ * nginx, and nginx's processes count as the server's. */
+async function behindNginx(target: Target): Promise<Target> {
+  const upstreams = target.urls.map((url) => new URL(url).host);
+  const nginx = await startNginxInFront(upstreams, opts.nginxWorkers).catch(async (err: unknown) => {
+    await target.stop();
+    throw err;
+  });
+  return {
+    ...target,
+    urls: [nginx.url],
+    serverPids: () => [...target.serverPids(), ...tree([nginx.pid])],
+    serverGroups: () => ({ ...target.serverGroups(), nginx: tree([nginx.pid]) }),
+    stop: async () => {
+      await nginx.stop();
+      await target.stop();
     },
   };
 }
@@ -808,7 +831,9 @@ async function main() {
             ? await topologyTarget(opts.nginxWorkers, true, false)
             : name === "topology-no-nginx"
               ? await topologyTarget(opts.nginxWorkers, false, true, false)
-              : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
+              : name === "socket.io+nginx"
+                ? await behindNginx(await baselineTarget("socket.io"))
+                : await baselineTarget(name === "raw-ws" ? "ws" : "socket.io");
     try {
       results.configs.push(await fanOut(name, target));
     } finally {
