@@ -2,7 +2,8 @@
  * Renders nginx/socketio.conf.template, the single source of the nginx config, for the local stack and
  * for Compose. The proxy timeouts are derived from the Socket.IO ping settings here, never set apart.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTINGS, type EnumValue } from "../services/shared/settings.js";
 
@@ -178,4 +179,26 @@ http {
 ${paths}    include ${siteConfigPath};
 }
 `;
+}
+
+/**
+ * Writes `socketio.conf` (from `site`) and `nginx.conf` into `dir` for an nginx this process starts itself (the
+ * local stack, the benchmark): pid, logs and temp folders in `dir`, and its descriptors raised as far as this
+ * process's hard limit goes (nginx inherits it), no further. Returns the arguments that start it in the
+ * foreground with them.
+ */
+export function writeLocalNginx(dir: string, site: NginxConfigOptions, workerProcesses: number): string[] {
+  const nofile = hardNofileLimit();
+  const mainPath = join(dir, "nginx.conf");
+  writeFileSync(join(dir, "socketio.conf"), renderNginxConfig(site));
+  writeFileSync(
+    mainPath,
+    renderMainConfig({
+      siteConfigPath: join(dir, "socketio.conf"),
+      workerProcesses,
+      dir,
+      ...(nofile === undefined ? { raiseNofile: false } : { maxNofile: nofile }),
+    }),
+  );
+  return ["-p", dir, "-c", mainPath, "-g", "daemon off;"];
 }

@@ -187,6 +187,16 @@ export async function httpOk(url: string): Promise<boolean> {
   return res.status === 200;
 }
 
+/** GET `url` as JSON; 200 only, else undefined. */
+export async function httpJson(url: string): Promise<Record<string, unknown> | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  if (res.status !== 200) {
+    await res.arrayBuffer();
+    return undefined;
+  }
+  return (await res.json()) as Record<string, unknown>;
+}
+
 /**
  * The pid of the Redis server on `port` (`INFO server`), authenticating with `password`; undefined when none
  * answers. For a probe that must know the server answering is the one it started.

@@ -3,15 +3,16 @@
  * and nginx, on free ports. `npm run stack` for people; `startStack()` for tests.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hardNofileLimit, renderMainConfig, renderNginxConfig, type NginxBalance } from "./nginx-config.js";
+import { writeLocalNginx, type NginxBalance } from "./nginx-config.js";
 import { EnvReader } from "../services/shared/config.js";
 import {
   findBinary,
   freePort,
+  httpJson,
   pollUntil,
   redisArgs,
   redisPid,
@@ -183,7 +184,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ready: (proc) =>
           pollUntil(
             `${proc.name} /readyz`,
-            async () => (await json(`http://127.0.0.1:${port}/readyz`))?.primaryPid === proc.child.pid,
+            async () => (await httpJson(`http://127.0.0.1:${port}/readyz`))?.primaryPid === proc.child.pid,
             { timeoutMs, proc },
           ),
       }),
@@ -210,7 +211,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         pollUntil(
           "broadcaster",
           async () => {
-            const health = await json(`${broadcasterUrl}/healthz`);
+            const health = await httpJson(`${broadcasterUrl}/healthz`);
             return health?.pid === proc.child.pid && health?.redis === "ready";
           },
           { timeoutMs, proc },
@@ -220,14 +221,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const nginxDir = join(logDir, "nginx");
     const nginxInstance = `stack-${randomBytes(6).toString("hex")}`;
-    const nofile = hardNofileLimit();
     // What the replicas were given, read as they read it, so nginx's timeouts and body limit follow theirs
     // (an invalid value has already stopped the replicas, with the message).
     const replicaSettings = new EnvReader({ ...baseEnv(), ...options.serverEnv });
     mkdirSync(nginxDir, { recursive: true });
-    writeFileSync(
-      join(nginxDir, "socketio.conf"),
-      renderNginxConfig({
+    const nginxArgs = writeLocalNginx(
+      nginxDir,
+      {
         listen: `127.0.0.1:${nginxPort}`,
         upstreams: replicaPorts.map((port) => `127.0.0.1:${port}`),
         balance: options.balance ?? "ip_hash",
@@ -237,24 +237,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         instance: nginxInstance,
         ...(options.handshakeRate ? { handshakeRate: options.handshakeRate } : {}),
         ...(options.handshakeBurst !== undefined ? { handshakeBurst: options.handshakeBurst } : {}),
-      }),
-    );
-    writeFileSync(
-      join(nginxDir, "nginx.conf"),
-      renderMainConfig({
-        siteConfigPath: join(nginxDir, "socketio.conf"),
-        workerProcesses: options.nginxWorkers ?? 2,
-        dir: nginxDir,
-        // nginx inherits this process's limits: raise its descriptors as far as they go, and no further.
-        ...(nofile === undefined ? { raiseNofile: false } : { maxNofile: nofile }),
-      }),
+      },
+      options.nginxWorkers ?? 2,
     );
     define("nginx", {
       command: nginxBin,
-      args: ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-g", "daemon off;"],
+      args: nginxArgs,
       env: {},
       ready: (proc) =>
-        pollUntil("nginx", async () => (await json(`${url}/healthz`))?.instance === nginxInstance, { timeoutMs, proc }),
+        pollUntil("nginx", async () => (await httpJson(`${url}/healthz`))?.instance === nginxInstance, {
+          timeoutMs,
+          proc,
+        }),
     });
     await launch("nginx");
 
@@ -304,14 +298,4 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 function baseEnv(): NodeJS.ProcessEnv {
   const { NODE_OPTIONS: _options, ...env } = process.env;
   return env;
-}
-
-/** GET `url` as JSON; 200 only, else undefined. */
-async function json(url: string): Promise<Record<string, unknown> | undefined> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-  if (res.status !== 200) {
-    await res.arrayBuffer();
-    return undefined;
-  }
-  return (await res.json()) as Record<string, unknown>;
 }

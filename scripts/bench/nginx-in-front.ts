@@ -5,11 +5,11 @@
  * topology is measured against (issue 13 calls one proxy hop inherent; this measures it in the same run).
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hardNofileLimit, renderMainConfig, renderNginxConfig } from "../nginx-config.js";
-import { findBinary, freePort, pollUntil, startProcess, stopProcess } from "../processes.js";
+import { writeLocalNginx } from "../nginx-config.js";
+import { findBinary, freePort, httpJson, pollUntil, startProcess, stopProcess } from "../processes.js";
 
 export interface NginxInFront {
   /** Where clients connect. */
@@ -27,34 +27,11 @@ export async function startNginxInFront(upstreams: readonly string[], workerProc
   chmodSync(dir, 0o755);
   const port = await freePort();
   const instance = `bench-${randomBytes(6).toString("hex")}`;
-  const nofile = hardNofileLimit();
-  writeFileSync(join(dir, "socketio.conf"), renderNginxConfig({ listen: `127.0.0.1:${port}`, upstreams, instance }));
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    renderMainConfig({
-      siteConfigPath: join(dir, "socketio.conf"),
-      workerProcesses,
-      dir,
-      ...(nofile === undefined ? { raiseNofile: false } : { maxNofile: nofile }),
-    }),
-  );
-  const proc = startProcess(
-    "nginx",
-    bin,
-    ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"],
-    {},
-    join(dir, "nginx.log"),
-  );
+  const args = writeLocalNginx(dir, { listen: `127.0.0.1:${port}`, upstreams, instance }, workerProcesses);
+  const proc = startProcess("nginx", bin, args, {}, join(dir, "nginx.log"));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await pollUntil(
-      "nginx",
-      async () => {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-        return res.ok && ((await res.json()) as { instance?: string }).instance === instance;
-      },
-      { proc },
-    );
+    await pollUntil("nginx", async () => (await httpJson(`${url}/healthz`))?.instance === instance, { proc });
   } catch (err) {
     await stopProcess(proc);
     throw err;
