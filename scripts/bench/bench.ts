@@ -86,16 +86,17 @@ const CONFIGS = [
   "topology+history-no-metrics",
 ] as const;
 const quick = values.quick === true;
+const replicas = Number(values.replicas ?? 2);
 const opts = {
   clients: Number(values.clients ?? (quick ? 200 : 1000)),
   rates: (values.rates ?? (quick ? "10,50" : "5,10,25,50,100,200")).split(",").map(Number),
   durationMs: Number(values.duration ?? (quick ? 2 : 4)) * 1000,
   repeats: Number(values.repeats ?? (quick ? 1 : 3)),
-  replicas: Number(values.replicas ?? 2),
+  replicas,
   /** Workers per replica. @default cores ÷ replicas, at least 1: the project's rule of a worker per core, for
    * replicas that share a host as they do here. Why: 2 × 2 on this machine's 2 cores kept every core busy with
    * a queue waiting in the first broadcasts after a connection burst (tuning.md, seventh session). */
-  workers: Number(values.workers ?? Math.max(1, Math.floor(availableParallelism() / Number(values.replicas ?? 2)))),
+  workers: Number(values.workers ?? Math.max(1, Math.floor(availableParallelism() / replicas))),
   loadProcesses: Number(values["load-processes"] ?? (quick ? 2 : 4)),
   capacity: Number(values.capacity ?? (quick ? 2000 : 10000)),
   storm: Number(values.storm ?? (quick ? 1000 : 5000)),
