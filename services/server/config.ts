@@ -63,6 +63,9 @@ export interface ServerConfig {
   /** `DRAIN_DELAY_MS`: on SIGTERM, how long to stay up answering /readyz 503 and refusing new sessions before
    * closing sockets, for load balancers that poll /readyz. nginx needs none. @default 0 */
   drainDelayMs: number;
+  /** `WARM_UP_SOCKETS` / `WARM_UP_BROADCASTS`: what a worker sends itself before it takes clients
+   * (delivery/warm-up.ts); either 0 turns it off. @default 0 (off) / 25 */
+  warmUp: { sockets: number; broadcasts: number };
   /** `REDIS_REQUESTS_TIMEOUT_MS`: how long cluster-wide requests (fetchSockets, serverSideEmit with ack) wait
    * for every server. @default 5000 */
   redisRequestsTimeoutMs: number;
@@ -110,6 +113,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
         ? allowedOrigins
         : ["localhost", "127.0.0.1", "[::1]"].map((host) => `http://${host}:${port}`),
     drainDelayMs: read.integer("DRAIN_DELAY_MS"),
+    warmUp: { sockets: read.integer("WARM_UP_SOCKETS"), broadcasts: read.integer("WARM_UP_BROADCASTS") },
     redisRequestsTimeoutMs: read.integer("REDIS_REQUESTS_TIMEOUT_MS"),
     rateLimit: { perSecond: read.integer("EVENT_RATE_LIMIT"), burst: read.integer("EVENT_BURST") },
     maxRoomsPerSocket: read.integer("MAX_ROOMS_PER_SOCKET"),

@@ -10,6 +10,7 @@ import { createSocketServer } from "./app/socket-server.js";
 import type { ServerConfig } from "./config.js";
 import { clusterAdapter, redisAdapter } from "./delivery/adapters.js";
 import { resumableDelivery } from "./delivery/delivery.js";
+import { warmUp, type WarmUpResult } from "./delivery/warm-up.js";
 import { adminUiDirectory, useAdminUi } from "./metrics/admin-ui.js";
 import { workerMetrics } from "./metrics/worker-metrics.js";
 import type { AppServer } from "./socket-types.js";
@@ -23,6 +24,8 @@ export interface WorkerApp {
   adapterKind: string;
   /** This worker's metrics (metrics/worker-metrics.ts), which the primary collects; none with METRICS=off. */
   metrics: Registry | undefined;
+  /** Runs the broadcast path before the worker takes clients (delivery/warm-up.ts); never throws. */
+  warmUp(): Promise<WarmUpResult>;
   /** Disconnects every socket and closes the adapter's connections. */
   close(): Promise<void>;
 }
@@ -80,6 +83,18 @@ export function createWorkerApp(
     httpServer,
     adapterKind: adapter.kind,
     metrics: metrics?.registry,
+    warmUp: () =>
+      warmUp(
+        { ...config.warmUp, parser: config.parser },
+        {
+          io,
+          httpServer,
+          log,
+          ...(adapter.redis
+            ? { redis: { client: adapter.redis, key: config.redisKey, isReady: () => adapter.readiness().ready } }
+            : {}),
+        },
+      ),
     close: async () => {
       metrics?.stop();
       // io.close() disconnects every socket and closes the (never listening) http server, whose

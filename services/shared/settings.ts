@@ -180,6 +180,18 @@ export const SETTINGS = {
       "On SIGTERM, how long to answer `/readyz` 503 and refuse new sessions before closing sockets (for load " +
       "balancers that poll `/readyz`; nginx needs none). Must leave time within `SHUTDOWN_TIMEOUT_MS`.",
   },
+  WARM_UP_SOCKETS: {
+    group: "replica", readBy: ["replica"], type: "integer", default: 0, min: 0, max: 10_000,
+    description:
+      "Before a worker takes clients, it opens this many loopback WebSocket connections to itself and " +
+      "broadcasts to them (`WARM_UP_BROADCASTS` times), so that its first broadcasts to real clients do not run " +
+      "cold code. 500 (with 25 broadcasts, 1-3 s per worker) shortened the benchmark's cold window but cost " +
+      "7-14% more CPU per message in its steady steps after it (docs/benchmark.md), so 0, off, is the default.",
+  },
+  WARM_UP_BROADCASTS: {
+    group: "replica", readBy: ["replica"], type: "integer", default: 25, min: 0, max: 1_000,
+    description: "How many broadcasts the warm-up sends, each awaited by all its connections; 0 turns it off.",
+  },
   LISTEN_BACKLOG: {
     group: "replica", readBy: ["replica"], type: "integer", default: 4096, min: 1, max: 65_535,
     description: "Pending connections the kernel queues per replica (capped by `net.core.somaxconn`).",

@@ -31,7 +31,11 @@ export interface SocketNode {
   close(): Promise<void>;
 }
 
-export async function startSocketNode(redisUrl: string, name: string): Promise<SocketNode> {
+export async function startSocketNode(
+  redisUrl: string,
+  name: string,
+  options: Partial<SocketServerOptions> = {},
+): Promise<SocketNode> {
   const identity = { replica: name, worker: 0, pid: process.pid };
   const http = createServer();
   const adapter = redisAdapter({ url: redisUrl, key: "socket.io", requestsTimeoutMs: 2_000 }, testLog);
@@ -42,7 +46,7 @@ export async function startSocketNode(redisUrl: string, name: string): Promise<S
     delivery: resumableDelivery(history, new ResumablePublisher(history, "socket.io")),
     identity,
     log: testLog,
-    options: TEST_SOCKET_OPTIONS,
+    options: { ...TEST_SOCKET_OPTIONS, ...options },
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {

@@ -44,8 +44,11 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
   const readyAt = new Map<number, number>();
   let stopping = false;
 
-  const fork = (): Worker => {
-    const worker = cluster.fork();
+  const fork = (respawn: boolean): Worker => {
+    // A respawn joins a replica that is serving: sticky hands it reconnecting clients at once, held until it
+    // says ready (sticky-handoff.ts), and a warm-up (delivery/warm-up.ts, 1-2 s) would hold them that much
+    // longer, for first broadcasts that cost tens of milliseconds cold.
+    const worker = cluster.fork(respawn ? { WARM_UP_SOCKETS: "0" } : {});
     // A message sent to a worker that has just died (its pipe closed before `exit` reached us) fails with EPIPE,
     // emitted on the Worker: without a listener, that would end the primary and every worker with it. The
     // worker's `exit` follows and is handled below. (Found by the metrics test: a scrape right after a SIGKILL.)
@@ -75,7 +78,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
     log.error("worker died, respawning", { worker: worker.id, code, signal, delayMs, crashes: backoff.failures });
     report(channels.workerRestart, () => ({ delayMs }));
     setTimeout(() => {
-      if (!stopping) fork();
+      if (!stopping) fork(true);
     }, delayMs).unref();
   });
 
@@ -100,7 +103,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
   // workers dying of EPIPE on an IPC channel whose primary already left. No connection is handled before the
   // forks, which are synchronous, in this same callback.
   httpServer.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
-    for (let i = 0; i < config.workers; i++) fork();
+    for (let i = 0; i < config.workers; i++) fork(false);
     if (metrics) metricsServer = serveMetrics(config.host, config.metricsPort, () => metrics.render(), log);
     const address = httpServer.address();
     const port = typeof address === "object" && address ? address.port : config.port;

@@ -22,11 +22,6 @@ export function runWorker({ drainDelayMs, createApp }: WorkerOptions, baseLog: L
   const log = baseLog.child({ worker: identity.worker });
   let draining = false;
   const app = createApp(identity, () => draining);
-  setupWorker(app.io);
-  bindSessionsBeforeHandshake(app.io, log);
-  // Sticky's listener is registered: the primary may now hand us connections (see sticky-handoff.ts).
-  send({ type: "worker:ready" });
-  log.info("worker ready", { adapter: app.adapterKind });
 
   const drain = async () => {
     if (draining) return;
@@ -61,6 +56,18 @@ export function runWorker({ drainDelayMs, createApp }: WorkerOptions, baseLog: L
   process.on("disconnect", () => {
     log.warn("primary disconnected, exiting");
     void drain();
+  });
+
+  // Before sticky's listener, so that the primary hands us nothing while we warm up; the handlers above are
+  // already listening, so a stop during the warm-up is not missed.
+  void app.warmUp().then((warmed) => {
+    if (warmed.path !== "none") log.info("warmed up", { ...warmed });
+    if (draining) return;
+    setupWorker(app.io);
+    bindSessionsBeforeHandshake(app.io, log);
+    // Sticky's listener is registered: the primary may now hand us connections (see sticky-handoff.ts).
+    send({ type: "worker:ready" });
+    log.info("worker ready", { adapter: app.adapterKind });
   });
 }
 

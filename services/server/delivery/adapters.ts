@@ -6,6 +6,7 @@ import { publishedAtOf } from "../../shared/position.js";
 import type { Logger } from "../../shared/logger.js";
 import { closeRedis, createRedisClient, type RedisClient } from "../../shared/redis.js";
 import type { Readiness } from "../app/http-app.js";
+import { WARM_UP_NAMESPACE } from "./warm-up.js";
 
 /** An adapter with what the worker needs around it: is it connected, and how to let it go. */
 export interface AdapterHandle {
@@ -86,6 +87,8 @@ interface Parser {
 export function observeDeliveries<F extends AdapterFactory>(create: F): F {
   return function (nsp: unknown) {
     const adapter = create(nsp) as { parser?: Parser };
+    // The warm-up's broadcasts are not deliveries.
+    if ((nsp as { name?: unknown }).name === WARM_UP_NAMESPACE) return adapter;
     const parser = adapter.parser;
     if (!parser || typeof parser.decode !== "function") throw new Error("adapter has no parser to observe");
     adapter.parser = {

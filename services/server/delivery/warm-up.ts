@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import type { Server as HttpServer } from "node:http";
+import type { Namespace } from "socket.io";
+import { Emitter } from "@socket.io/redis-emitter";
+import msgpackParser from "socket.io-msgpack-parser";
+import { WebSocket } from "ws";
+import type { Logger } from "../../shared/logger.js";
+import type { RedisClient } from "../../shared/redis.js";
+import type { AppServer } from "../socket-types.js";
+
+/**
+ * The namespace the warm-up uses and then removes. It has no middleware and no handlers, so the application
+ * never sees its sockets (no auth, no `hello`, no presence), and its broadcasts are not counted as deliveries
+ * (adapters.ts). Its channel on Redis (`<key>#/_warm-up#`) is not a prefix of the main namespace's.
+ */
+export const WARM_UP_NAMESPACE = "/_warm-up";
+
+/** How long one warm-up broadcast may take to reach every warm-up socket before the warm-up gives up. */
+const BROADCAST_TIMEOUT_MS = 2_000;
+/** How often the first broadcast is sent again until it arrives: the namespace's subscription may not be active. */
+const FIRST_DELIVERY_RETRY_MS = 250;
+/** How long connecting, or closing, the warm-up sockets may take. */
+const SOCKETS_TIMEOUT_MS = 10_000;
+
+export interface WarmUpOptions {
+  /** `WARM_UP_SOCKETS`: loopback WebSocket connections the warm-up opens; 0 turns it off. @default 0 */
+  sockets: number;
+  /** `WARM_UP_BROADCASTS`: broadcasts sent to them, each awaited by all of them. @default 25 */
+  broadcasts: number;
+  /** The server's wire format, which the warm-up sockets speak. @default "default" */
+  parser?: "default" | "msgpack";
+}
+
+export interface WarmUpDeps {
+  io: AppServer;
+  /** The server `io` is attached to; the warm-up hands it loopback connections, as sticky does. */
+  httpServer: HttpServer;
+  /** With Redis: broadcasts are published there and come back through the adapter, as real ones do. */
+  redis?: { client: RedisClient; key: string; isReady: () => boolean };
+  log: Logger;
+}
+
+export interface WarmUpResult {
+  ms: number;
+  sockets: number;
+  broadcasts: number;
+  /** "redis": published on Redis and received through the adapter; "local": broadcast by this worker. */
+  path: "redis" | "local" | "none";
+  /** The loopback port its sockets connected to (0: none). */
+  port: number;
+}
+
+/**
+ * Runs the broadcast path of a fresh worker before it takes clients: opens `sockets` loopback WebSocket
+ * connections to its own `io` (a private namespace), sends them `broadcasts` broadcasts one after another
+ * (through Redis and the adapter when Redis is up), then closes everything. Never throws: a warm-up that
+ * cannot finish is logged and cut short, and the worker starts anyway.
+ *
+ * Why: a fresh process's first broadcasts to many sockets run code V8 has not compiled yet (the adapter's
+ * decode, the per-socket write through Socket.IO, Engine.IO and `ws`); each worker pays that again, on cores
+ * the clients share, in the first seconds after they connect. Measured with the benchmark (1000 clients ×
+ * 25 msg/s, 2 replicas × 1 worker, ten rounds alternating, 500 sockets × 25 broadcasts): the first 2 s after
+ * connecting at p99 ×1.53 the steady p99 through nginx against ×2.21 without it, ×1.27 against ×2.06 above
+ * the proxy hop; but the CPU per message 7-14% higher in the steady steps measured after it (the first
+ * minute; longer not measured; tuning.md, "Issue 13, ninth session"). So it is off by default (`WARM_UP_SOCKETS=0`), for deployments
+ * whose first seconds after a start matter more than their steady cost.
+ */
+export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<WarmUpResult> {
+  const started = performance.now();
+  let port = 0;
+  const result = (sockets: number, broadcasts: number, path: WarmUpResult["path"]): WarmUpResult => ({
+    ms: Math.round(performance.now() - started),
+    sockets,
+    broadcasts,
+    path,
+    port,
+  });
+  if (options.sockets <= 0 || options.broadcasts <= 0) return result(0, 0, "none");
+
+  const { io, log } = deps;
+  // Untyped: its one event is not the application's.
+  const nsp: Namespace = io.of(WARM_UP_NAMESPACE) as unknown as Namespace;
+  const room = randomUUID();
+  // Their Engine.IO connections, until closed: the warm-up ends when they are gone.
+  const open = new Set<Promise<void>>();
+  nsp.on("connection", (socket) => {
+    void socket.join(room);
+    const closed = new Promise<void>((resolve) => socket.conn.once("close", () => resolve()));
+    open.add(closed);
+    void closed.then(() => open.delete(closed));
+  });
+  // Loopback connections handed to the http server the way @socket.io/sticky hands the primary's.
+  const listener = createServer((socket: Socket) => deps.httpServer.emit("connection", socket));
+  // Exclusive: in a cluster worker, a plain listen(0) gets the port every worker of the replica shares, and
+  // the primary would deal the connections out among them.
+  // @see https://nodejs.org/api/net.html#serverlistenoptions-callback (exclusive)
+  listener.listen({ port: 0, host: "127.0.0.1", exclusive: true });
+  const clients = new WarmUpClients(options.parser ?? "default");
+  try {
+    await once(listener, "listening");
+    port = (listener.address() as AddressInfo).port;
+    const connected = await clients.connect(
+      `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
+      options.sockets,
+    );
+    if (connected === 0) {
+      log.warn("warm-up: no socket connected, skipped");
+      return result(0, 0, "none");
+    }
+    const redis = deps.redis?.isReady() ? deps.redis : undefined;
+    // The emitter drops publish()'s promise; a rejection (Redis gone mid-way) would end the worker. A lost
+    // warm-up broadcast is only one not awaited: the timeout below ends the warm-up.
+    const client = redis && {
+      publish: (channel: string, message: Buffer) => redis.client.publish(channel, message).catch(() => 0),
+    };
+    const emitter = redis ? new Emitter(client, { key: redis.key }).of(WARM_UP_NAMESPACE) : undefined;
+    const publish = (i: number) =>
+      emitter ? emitter.to(room).emit("warm-up", i) : nsp.local.to(room).emit("warm-up", i);
+    let sent = 0;
+    for (; sent < options.broadcasts; sent++) {
+      const target = clients.received + connected;
+      publish(sent);
+      // The first is sent again until one arrives: the namespace subscribes on Redis when it is created, and
+      // a broadcast published before that subscription is active reaches nobody.
+      const retry =
+        sent === 0
+          ? setInterval(() => clients.received === target - connected && publish(0), FIRST_DELIVERY_RETRY_MS)
+          : undefined;
+      const arrived = await clients.receivedAtLeast(target, BROADCAST_TIMEOUT_MS);
+      clearInterval(retry);
+      if (!arrived) {
+        log.warn("warm-up: a broadcast did not reach every socket in time, cut short", {
+          broadcast: sent,
+          received: clients.received - (target - connected),
+          of: connected,
+          timeoutMs: BROADCAST_TIMEOUT_MS,
+        });
+        break;
+      }
+    }
+    return result(connected, sent, emitter ? "redis" : "local");
+  } catch (err) {
+    log.warn("warm-up failed, starting without it", { err });
+    return result(0, 0, "none");
+  } finally {
+    await clients.close();
+    // `local`: on the Redis adapter, a plain disconnectSockets() reaches every worker's warm-up namespace.
+    nsp.local.disconnectSockets(true);
+    // What socket.io does with an empty child namespace (cleanupEmptyChildNamespaces): a client asking for
+    // this namespace later is refused ("Invalid namespace"), and its Redis subscription goes.
+    // @see https://github.com/socketio/socket.io/blob/4.8.1/lib/parent-namespace.ts (createChild)
+    void nsp.adapter.close();
+    io._nsps.delete(WARM_UP_NAMESPACE);
+    listener.close();
+    await withTimeout(Promise.all(open), SOCKETS_TIMEOUT_MS, undefined);
+  }
+}
+
+/**
+ * Raw WebSocket clients speaking just enough Engine.IO and Socket.IO to join a namespace and count what
+ * arrives: cheaper than socket.io-client in the same event loop as the server being warmed.
+ * @see https://github.com/socketio/socket.io/tree/main/docs/socket.io-protocol/v5-current.md
+ */
+class WarmUpClients {
+  received = 0;
+  private readonly sockets: WebSocket[] = [];
+  private waiter: { target: number; resolve: (ok: boolean) => void } | undefined;
+  private readonly connectPacket: string | Buffer;
+
+  constructor(parser: "default" | "msgpack") {
+    // Engine.IO "message" (4) carrying Socket.IO CONNECT (0) to the namespace; msgpack frames are binary.
+    this.connectPacket =
+      parser === "msgpack"
+        ? // Its types say ArrayBuffer; it returns [Buffer] (index.js 3.0.2: `return [msgpack.encode(packet)]`).
+          (new msgpackParser.Encoder().encode({ type: 0, nsp: WARM_UP_NAMESPACE }) as unknown as Buffer[])[0]!
+        : `40${WARM_UP_NAMESPACE},`;
+  }
+
+  /** Resolves with how many joined the namespace (the others failed or were too slow). */
+  async connect(url: string, count: number): Promise<number> {
+    const joined = await Promise.all(
+      Array.from({ length: count }, () => withTimeout(this.join(url), SOCKETS_TIMEOUT_MS, false)),
+    );
+    return joined.filter(Boolean).length;
+  }
+
+  private join(url: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(url);
+      this.sockets.push(ws);
+      let state: "opening" | "joining" | "joined" = "opening";
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        // Engine.IO ping ("2"): answered, as a client must, though the warm-up ends long before a timeout.
+        if (!isBinary && data.length === 1 && data[0] === 0x32) return ws.send("3");
+        if (state === "opening") {
+          state = "joining";
+          return ws.send(this.connectPacket);
+        }
+        if (state === "joining") {
+          state = "joined";
+          return resolve(true);
+        }
+        this.received++;
+        if (this.waiter && this.received >= this.waiter.target) this.waiter.resolve(true);
+      });
+      ws.on("error", () => resolve(false));
+      ws.on("close", () => resolve(false));
+    });
+  }
+
+  receivedAtLeast(target: number, timeoutMs: number): Promise<boolean> {
+    if (this.received >= target) return Promise.resolve(true);
+    const arrived = new Promise<boolean>((resolve) => (this.waiter = { target, resolve }));
+    return withTimeout(arrived, timeoutMs, false).finally(() => (this.waiter = undefined));
+  }
+
+  async close(): Promise<void> {
+    const closed = this.sockets
+      .filter((ws) => ws.readyState !== WebSocket.CLOSED)
+      .map((ws) => new Promise<void>((resolve) => ws.once("close", () => resolve())));
+    for (const ws of this.sockets) ws.close();
+    await withTimeout(Promise.all(closed), SOCKETS_TIMEOUT_MS, undefined);
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
