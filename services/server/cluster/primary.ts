@@ -46,7 +46,7 @@ export function runPrimary(config: ServerConfig, baseLog: Logger): void {
 
   const fork = (respawn: boolean): Worker => {
     // A respawn joins a replica that is serving: sticky hands it reconnecting clients at once, held until it
-    // says ready (sticky-handoff.ts), and a warm-up (delivery/warm-up.ts, 1-2 s) would hold them that much
+    // says ready (sticky-handoff.ts), and a warm-up (delivery/warm-up.ts, 1-3 s) would hold them that much
     // longer, for first broadcasts that cost tens of milliseconds cold.
     const worker = cluster.fork(respawn ? { WARM_UP_SOCKETS: "0" } : {});
     // A message sent to a worker that has just died (its pipe closed before `exit` reached us) fails with EPIPE,
