@@ -7,6 +7,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import msgpackParser from "socket.io-msgpack-parser";
 import { WebSocket } from "ws";
 import type { Logger } from "../../shared/logger.js";
+import { withTimeout } from "../../shared/signals.js";
 import type { RedisClient } from "../../shared/redis.js";
 import type { AppServer } from "../socket-types.js";
 
@@ -64,8 +65,8 @@ export interface WarmUpResult {
  * 25 msg/s, 2 replicas × 1 worker, ten rounds alternating, 500 sockets × 25 broadcasts): the first 2 s after
  * connecting at p99 ×1.53 the steady p99 through nginx against ×2.21 without it, ×1.27 against ×2.06 above
  * the proxy hop; but the CPU per message 7-14% higher in the steady steps measured after it (the first
- * minute; longer not measured; tuning.md, "Issue 13, ninth session"). So it is off by default (`WARM_UP_SOCKETS=0`), for deployments
- * whose first seconds after a start matter more than their steady cost.
+ * minute; longer not measured; tuning.md, "Issue 13, ninth session"). So it is off by default
+ * (`WARM_UP_SOCKETS=0`), for deployments whose first seconds after a start matter more than their steady cost.
  */
 export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<WarmUpResult> {
   const started = performance.now();
@@ -83,13 +84,11 @@ export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<
   // Untyped: its one event is not the application's.
   const nsp: Namespace = io.of(WARM_UP_NAMESPACE) as unknown as Namespace;
   const room = randomUUID();
-  // Their Engine.IO connections, until closed: the warm-up ends when they are gone.
-  const open = new Set<Promise<void>>();
+  // When each of their Engine.IO connections closes: the warm-up ends when they are all gone.
+  const closed: Array<Promise<void>> = [];
   nsp.on("connection", (socket) => {
     void socket.join(room);
-    const closed = new Promise<void>((resolve) => socket.conn.once("close", () => resolve()));
-    open.add(closed);
-    void closed.then(() => open.delete(closed));
+    closed.push(new Promise<void>((resolve) => socket.conn.once("close", () => resolve())));
   });
   // Loopback connections handed to the http server the way @socket.io/sticky hands the primary's.
   const listener = createServer((socket: Socket) => deps.httpServer.emit("connection", socket));
@@ -154,7 +153,7 @@ export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<
     void nsp.adapter.close();
     io._nsps.delete(WARM_UP_NAMESPACE);
     listener.close();
-    await withTimeout(Promise.all(open), SOCKETS_TIMEOUT_MS, undefined);
+    await withTimeout(Promise.all(closed), SOCKETS_TIMEOUT_MS, "warm-up connections closing").catch(() => undefined);
   }
 }
 
@@ -181,7 +180,9 @@ class WarmUpClients {
   /** Resolves with how many joined the namespace (the others failed or were too slow). */
   async connect(url: string, count: number): Promise<number> {
     const joined = await Promise.all(
-      Array.from({ length: count }, () => withTimeout(this.join(url), SOCKETS_TIMEOUT_MS, false)),
+      Array.from({ length: count }, () =>
+        withTimeout(this.join(url), SOCKETS_TIMEOUT_MS, "warm-up socket joining").catch(() => false),
+      ),
     );
     return joined.filter(Boolean).length;
   }
@@ -213,7 +214,9 @@ class WarmUpClients {
   receivedAtLeast(target: number, timeoutMs: number): Promise<boolean> {
     if (this.received >= target) return Promise.resolve(true);
     const arrived = new Promise<boolean>((resolve) => (this.waiter = { target, resolve }));
-    return withTimeout(arrived, timeoutMs, false).finally(() => (this.waiter = undefined));
+    return withTimeout(arrived, timeoutMs, "warm-up broadcast")
+      .catch(() => false)
+      .finally(() => (this.waiter = undefined));
   }
 
   async close(): Promise<void> {
@@ -221,13 +224,7 @@ class WarmUpClients {
       .filter((ws) => ws.readyState !== WebSocket.CLOSED)
       .map((ws) => new Promise<void>((resolve) => ws.once("close", () => resolve())));
     for (const ws of this.sockets) ws.close();
-    await withTimeout(Promise.all(closed), SOCKETS_TIMEOUT_MS, undefined);
+    await withTimeout(Promise.all(closed), SOCKETS_TIMEOUT_MS, "warm-up sockets closing").catch(() => undefined);
     for (const ws of this.sockets) ws.terminate();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
