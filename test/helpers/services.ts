@@ -24,10 +24,10 @@ export interface TestService {
   stop(): Promise<number | string>;
 }
 
-async function startService(
+/** Starts a service's process; it may not be listening yet. */
+async function launchService(
   service: keyof typeof MAIN,
   env: Record<string, string>,
-  ready: (url: string) => Promise<boolean>,
   preload: readonly string[] = [],
 ): Promise<TestService> {
   const port = await freePort();
@@ -44,9 +44,18 @@ async function startService(
     { PATH: process.env.PATH, LOG_LEVEL: "warn", ...portEnv, ...env },
     join(dir, `${service}.log`),
   );
-  const url = `http://127.0.0.1:${port}`;
-  await pollUntil(`${service} ready`, () => ready(url), { proc, timeoutMs: 20_000 });
-  return { url, proc, stop: () => stopProcess(proc) };
+  return { url: `http://127.0.0.1:${port}`, proc, stop: () => stopProcess(proc) };
+}
+
+async function startService(
+  service: keyof typeof MAIN,
+  env: Record<string, string>,
+  ready: (url: string) => Promise<boolean>,
+  preload: readonly string[] = [],
+): Promise<TestService> {
+  const started = await launchService(service, env, preload);
+  await pollUntil(`${service} ready`, () => ready(started.url), { proc: started.proc, timeoutMs: 20_000 });
+  return started;
 }
 
 /**
@@ -55,6 +64,11 @@ async function startService(
  */
 export function startReplica(env: Record<string, string>, preload: readonly string[] = []): Promise<TestService> {
   return startService("server", { REPLICA_NAME: "test-replica", ...env }, (url) => httpOk(`${url}/readyz`), preload);
+}
+
+/** A replica, not waited for: for tests that watch what it does before it is ready (read its log). */
+export function launchReplica(env: Record<string, string>): Promise<TestService> {
+  return launchService("server", { REPLICA_NAME: "test-replica", ...env });
 }
 
 /** The broadcaster; ready when /healthz answers (Redis may be down on purpose). */

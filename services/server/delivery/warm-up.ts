@@ -5,11 +5,11 @@ import type { Server as HttpServer } from "node:http";
 import type { Namespace } from "socket.io";
 import { Emitter } from "@socket.io/redis-emitter";
 import msgpackParser from "socket.io-msgpack-parser";
-import { WebSocket } from "ws";
 import type { Logger } from "../../shared/logger.js";
 import { withTimeout } from "../../shared/signals.js";
 import type { RedisClient } from "../../shared/redis.js";
 import type { AppServer } from "../socket-types.js";
+import { WarmUpClients } from "./warm-up-clients.js";
 
 /**
  * The namespace the warm-up uses and then removes. It has no middleware and no handlers, so the application
@@ -62,11 +62,10 @@ export interface WarmUpResult {
  * Why: a fresh process's first broadcasts to many sockets run code V8 has not compiled yet (the adapter's
  * decode, the per-socket write through Socket.IO, Engine.IO and `ws`); each worker pays that again, on cores
  * the clients share, in the first seconds after they connect. Measured with the benchmark (1000 clients ×
- * 25 msg/s, 2 replicas × 1 worker, ten rounds alternating, 500 sockets × 25 broadcasts): the first 2 s after
- * connecting at p99 ×1.53 the steady p99 through nginx against ×2.21 without it, ×1.27 against ×2.06 above
- * the proxy hop; but the CPU per message 7-14% higher in the steady steps measured after it (the first
- * minute; longer not measured; tuning.md, "Issue 13, ninth session"). So it is off by default
- * (`WARM_UP_SOCKETS=0`), for deployments whose first seconds after a start matter more than their steady cost.
+ * 25 msg/s, 2 replicas × 1 worker, eight rounds alternating, 500 sockets × 25 broadcasts, the clients in a
+ * process of their own: warm-up-clients.ts): the first 2 s after connecting at p99 ×1.45 the steady p99 above
+ * the proxy hop against ×2.01 without it (39 against 58 ms), ×1.93 against ×2.12 through nginx (73 against
+ * 86 ms), the steady CPU per message unchanged (tuning.md, "Issue 13, tenth session").
  */
 export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<WarmUpResult> {
   const started = performance.now();
@@ -96,18 +95,20 @@ export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<
   // the primary would deal the connections out among them.
   // @see https://nodejs.org/api/net.html#serverlistenoptions-callback (exclusive)
   listener.listen({ port: 0, host: "127.0.0.1", exclusive: true });
-  const clients = new WarmUpClients(options.parser ?? "default");
+  const clients = new WarmUpClients(connectPacket(options.parser ?? "default"));
   try {
     await once(listener, "listening");
     port = (listener.address() as AddressInfo).port;
     const connected = await clients.connect(
       `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
       options.sockets,
+      SOCKETS_TIMEOUT_MS,
     );
     if (connected === 0) {
       log.warn("warm-up: no socket connected, skipped");
       return result(0, 0, "none");
     }
+    log.info("warming up", { sockets: connected, broadcasts: options.broadcasts, clientsPid: clients.pid });
     const redis = deps.redis?.isReady() ? deps.redis : undefined;
     // The emitter drops publish()'s promise; a rejection (Redis gone mid-way) would end the worker. A lost
     // warm-up broadcast is only one not awaited: the timeout below ends the warm-up.
@@ -119,20 +120,16 @@ export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<
       emitter ? emitter.to(room).emit("warm-up", i) : nsp.local.to(room).emit("warm-up", i);
     let sent = 0;
     for (; sent < options.broadcasts; sent++) {
-      const target = clients.received + connected;
       publish(sent);
-      // The first is sent again until one arrives: the namespace subscribes on Redis when it is created, and
-      // a broadcast published before that subscription is active reaches nobody.
+      // The first is sent again until a copy arrives: the namespace subscribes on Redis when it is created, and
+      // a broadcast published before that subscription is active reaches nobody. Copies are counted by index.
       const retry =
-        sent === 0
-          ? setInterval(() => clients.received === target - connected && publish(0), FIRST_DELIVERY_RETRY_MS)
-          : undefined;
-      const arrived = await clients.receivedAtLeast(target, BROADCAST_TIMEOUT_MS);
+        sent === 0 ? setInterval(() => clients.hasArrived(0) || publish(0), FIRST_DELIVERY_RETRY_MS) : undefined;
+      const arrived = await clients.reachedAll(sent, BROADCAST_TIMEOUT_MS);
       clearInterval(retry);
       if (!arrived) {
         log.warn("warm-up: a broadcast did not reach every socket in time, cut short", {
           broadcast: sent,
-          received: clients.received - (target - connected),
           of: connected,
           timeoutMs: BROADCAST_TIMEOUT_MS,
         });
@@ -144,7 +141,7 @@ export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<
     log.warn("warm-up failed, starting without it", { err });
     return result(0, 0, "none");
   } finally {
-    await clients.close();
+    await clients.close(SOCKETS_TIMEOUT_MS);
     // `local`: on the Redis adapter, a plain disconnectSockets() reaches every worker's warm-up namespace.
     nsp.local.disconnectSockets(true);
     // What socket.io does with an empty child namespace (cleanupEmptyChildNamespaces): a client asking for
@@ -157,74 +154,9 @@ export async function warmUp(options: WarmUpOptions, deps: WarmUpDeps): Promise<
   }
 }
 
-/**
- * Raw WebSocket clients speaking just enough Engine.IO and Socket.IO to join a namespace and count what
- * arrives: cheaper than socket.io-client in the same event loop as the server being warmed.
- * @see https://github.com/socketio/socket.io/tree/main/docs/socket.io-protocol/v5-current.md
- */
-class WarmUpClients {
-  received = 0;
-  private readonly sockets: WebSocket[] = [];
-  private waiter: { target: number; resolve: (ok: boolean) => void } | undefined;
-  private readonly connectPacket: string | Buffer;
-
-  constructor(parser: "default" | "msgpack") {
-    // Engine.IO "message" (4) carrying Socket.IO CONNECT (0) to the namespace; msgpack frames are binary.
-    this.connectPacket =
-      parser === "msgpack"
-        ? // Its types say ArrayBuffer; it returns [Buffer] (index.js 3.0.2: `return [msgpack.encode(packet)]`).
-          (new msgpackParser.Encoder().encode({ type: 0, nsp: WARM_UP_NAMESPACE }) as unknown as Buffer[])[0]!
-        : `40${WARM_UP_NAMESPACE},`;
-  }
-
-  /** Resolves with how many joined the namespace (the others failed or were too slow). */
-  async connect(url: string, count: number): Promise<number> {
-    const joined = await Promise.all(
-      Array.from({ length: count }, () =>
-        withTimeout(this.join(url), SOCKETS_TIMEOUT_MS, "warm-up socket joining").catch(() => false),
-      ),
-    );
-    return joined.filter(Boolean).length;
-  }
-
-  private join(url: string): Promise<boolean> {
-    return new Promise((resolve) => {
-      const ws = new WebSocket(url);
-      this.sockets.push(ws);
-      let state: "opening" | "joining" | "joined" = "opening";
-      ws.on("message", (data: Buffer, isBinary: boolean) => {
-        // Engine.IO ping ("2"): answered, as a client must, though the warm-up ends long before a timeout.
-        if (!isBinary && data.length === 1 && data[0] === 0x32) return ws.send("3");
-        if (state === "opening") {
-          state = "joining";
-          return ws.send(this.connectPacket);
-        }
-        if (state === "joining") {
-          state = "joined";
-          return resolve(true);
-        }
-        this.received++;
-        if (this.waiter && this.received >= this.waiter.target) this.waiter.resolve(true);
-      });
-      ws.on("error", () => resolve(false));
-      ws.on("close", () => resolve(false));
-    });
-  }
-
-  receivedAtLeast(target: number, timeoutMs: number): Promise<boolean> {
-    if (this.received >= target) return Promise.resolve(true);
-    const arrived = new Promise<boolean>((resolve) => (this.waiter = { target, resolve }));
-    return withTimeout(arrived, timeoutMs, "warm-up broadcast")
-      .catch(() => false)
-      .finally(() => (this.waiter = undefined));
-  }
-
-  async close(): Promise<void> {
-    const closed = this.sockets
-      .filter((ws) => ws.readyState !== WebSocket.CLOSED)
-      .map((ws) => new Promise<void>((resolve) => ws.once("close", () => resolve())));
-    for (const ws of this.sockets) ws.close();
-    await withTimeout(Promise.all(closed), SOCKETS_TIMEOUT_MS, "warm-up sockets closing").catch(() => undefined);
-    for (const ws of this.sockets) ws.terminate();
-  }
+/** Engine.IO "message" (4) carrying Socket.IO CONNECT (0) to the warm-up namespace; msgpack frames are binary. */
+function connectPacket(parser: "default" | "msgpack"): string | Buffer {
+  if (parser === "default") return `40${WARM_UP_NAMESPACE},`;
+  // Its types say ArrayBuffer; it returns [Buffer] (index.js 3.0.2: `return [msgpack.encode(packet)]`).
+  return (new msgpackParser.Encoder().encode({ type: 0, nsp: WARM_UP_NAMESPACE }) as unknown as Buffer[])[0]!;
 }

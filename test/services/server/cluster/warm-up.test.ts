@@ -7,14 +7,16 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { pollUntil } from "../../../../scripts/processes.js";
+import { isAlive } from "../../../helpers/procfs.js";
 import { closeAll, connectClient, type TestSocket } from "../../../helpers/clients.js";
 import { startRedis, type TestRedis } from "../../../helpers/redis.js";
-import { startReplica, type TestService } from "../../../helpers/services.js";
+import { launchReplica, startReplica, type TestService } from "../../../helpers/services.js";
 import { times, within } from "../../../helpers/wait.js";
 
 interface LogLine {
   msg: string;
   pid: number;
+  clientsPid?: number;
   worker?: number;
   workerPid?: number;
   sockets?: number;
@@ -23,14 +25,17 @@ interface LogLine {
   port?: number;
 }
 
+function logLines(replica: TestService): LogLine[] {
+  return readFileSync(replica.proc.logFile, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
 describe("a replica's workers warm up before they take clients (2 workers, Redis)", () => {
   let redis: TestRedis;
   let replica: TestService;
-  const lines = () =>
-    readFileSync(replica.proc.logFile, "utf8")
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as LogLine);
+  const lines = () => logLines(replica);
   const readyPids = () => lines().filter((l) => l.msg === "worker ready" && l.workerPid !== undefined);
 
   before(async () => {
@@ -105,5 +110,50 @@ describe("a replica's workers warm up before they take clients (2 workers, Redis
       [],
       "the respawn warmed up",
     );
+  });
+});
+
+describe("a worker killed while it warms up", () => {
+  let redis: TestRedis;
+  let replica: TestService | undefined;
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await replica?.stop();
+    await redis?.stop();
+  });
+
+  test("leaves no clients process behind", async () => {
+    // Its clients run in a child process (delivery/warm-up-clients.ts); a worker that dies without cleaning
+    // up (SIGKILL, the OOM killer) must not leave it running. It exits when its channel to the worker closes,
+    // and its sockets close with the worker too. A warm-up long enough to be caught in the middle: the
+    // replica is not ready until it ends, so it is not waited for.
+    replica = await launchReplica({
+      WORKERS: "1",
+      REDIS_URL: redis.url,
+      LOG_LEVEL: "info",
+      WARM_UP_SOCKETS: "1000",
+      WARM_UP_BROADCASTS: "1000",
+    });
+    const started = replica;
+    let warming: LogLine | undefined;
+    await pollUntil(
+      "the worker started warming up",
+      async () => (warming = logLines(started).find((l) => l.msg === "warming up")) !== undefined,
+      { proc: started.proc, timeoutMs: 20_000 },
+    );
+    const { pid, clientsPid } = warming!;
+    assert.ok(clientsPid && isAlive(clientsPid), "its clients process is running");
+    assert.ok(
+      !logLines(started).some((l) => l.msg === "warmed up"),
+      "still warming up when killed (make the warm-up longer)",
+    );
+    process.kill(pid, "SIGKILL");
+    await pollUntil("the clients process to exit", async () => !isAlive(clientsPid), {
+      proc: started.proc,
+      timeoutMs: 10_000,
+    });
   });
 });

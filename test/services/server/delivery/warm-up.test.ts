@@ -7,11 +7,13 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
+import type { Namespace } from "socket.io";
 import { channels, type Delivered } from "../../../../services/shared/instrumentation.js";
 import { closeRedis, createRedisClient } from "../../../../services/shared/redis.js";
 import { createSocketServer } from "../../../../services/server/app/socket-server.js";
 import { WARM_UP_NAMESPACE, warmUp, type WarmUpDeps } from "../../../../services/server/delivery/warm-up.js";
 import { closeAll, connectClient, createClient, type TestSocket } from "../../../helpers/clients.js";
+import { processTree } from "../../../helpers/procfs.js";
 import { startRedis, type TestRedis } from "../../../helpers/redis.js";
 import {
   startSocketNode,
@@ -155,6 +157,36 @@ describe("the warm-up without Redis (the in-memory adapter)", () => {
     const result = await warmUp({ sockets: 20, broadcasts: 4 }, deps);
     assert.deepEqual([result.sockets, result.broadcasts, result.path], [20, 4, "local"]);
     assert.equal(io._nsps.has(WARM_UP_NAMESPACE), false);
+  });
+
+  test("its clients run in a process of their own, gone when it resolves", async () => {
+    // This process's TCP sockets, by type ("TCPSocketWrap"; closing ones may linger a tick, hence a range below).
+    // @see https://nodejs.org/api/process.html#processgetactiveresourcesinfo
+    const tcp = () => process.getActiveResourcesInfo().filter((type) => type === "TCPSocketWrap").length;
+    const children = () => processTree([process.pid]).filter((pid) => pid !== process.pid);
+    const baseline = { tcp: tcp(), children: children() };
+    const sockets = 30;
+    let during: { tcp: number; children: number[] } | undefined;
+    const onNamespace = (nsp: Namespace) => {
+      if (nsp.name !== WARM_UP_NAMESPACE) return;
+      nsp.on("connection", () => {
+        if (nsp.sockets.size === sockets) during = { tcp: tcp(), children: children() };
+      });
+    };
+    io.on("new_namespace", onNamespace);
+    try {
+      const result = await warmUp({ sockets, broadcasts: 2 }, deps);
+      assert.equal(result.sockets, sockets);
+    } finally {
+      io.off("new_namespace", onNamespace);
+    }
+    assert.ok(during, "every warm-up socket joined");
+    // In this process, only the server's end of each connection: the clients' ends here would double it.
+    const added = during.tcp - baseline.tcp;
+    assert.ok(added >= sockets - 2 && added < sockets * 1.5, `${added} TCP sockets added here for ${sockets}`);
+    const forked = during.children.filter((pid) => !baseline.children.includes(pid));
+    assert.equal(forked.length, 1, "one process forked for the clients");
+    assert.deepEqual(children(), baseline.children, "the clients' process is gone");
   });
 
   test("does nothing with 0 sockets or 0 broadcasts", async () => {
