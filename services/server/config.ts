@@ -64,7 +64,7 @@ export interface ServerConfig {
    * closing sockets, for load balancers that poll /readyz. nginx needs none. @default 0 */
   drainDelayMs: number;
   /** `WARM_UP_SOCKETS` / `WARM_UP_BROADCASTS`: what a worker sends itself before it takes clients
-   * (delivery/warm-up.ts); either 0 turns it off. @default 0 (off) / 25 */
+   * (delivery/warm-up.ts); either 0 turns it off. @default 500 / 25 */
   warmUp: { sockets: number; broadcasts: number };
   /** `REDIS_REQUESTS_TIMEOUT_MS`: how long cluster-wide requests (fetchSockets, serverSideEmit with ack) wait
    * for every server. @default 5000 */

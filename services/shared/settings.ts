@@ -181,12 +181,12 @@ export const SETTINGS = {
       "balancers that poll `/readyz`; nginx needs none). Must leave time within `SHUTDOWN_TIMEOUT_MS`.",
   },
   WARM_UP_SOCKETS: {
-    group: "replica", readBy: ["replica"], type: "integer", default: 0, min: 0, max: 10_000,
+    group: "replica", readBy: ["replica"], type: "integer", default: 500, min: 0, max: 10_000,
     description:
-      "Before a worker takes clients, it opens this many loopback WebSocket connections to itself and " +
-      "broadcasts to them (`WARM_UP_BROADCASTS` times), so that its first broadcasts to real clients do not run " +
-      "cold code. 500 (with 25 broadcasts, 1-3 s per worker) shortened the benchmark's cold window but cost " +
-      "7-14% more CPU per message in its steady steps after it (docs/benchmark.md), so 0, off, is the default.",
+      "Before a worker takes clients, it opens this many loopback WebSocket connections to itself (from a child " +
+      "process) and broadcasts to them (`WARM_UP_BROADCASTS` times), so that its first broadcasts to real " +
+      "clients do not run cold code: 1-3 s per worker at start-up, a shorter cold window after it, no steady " +
+      "cost measured (docs/benchmark.md). 0 turns it off; respawned workers skip it.",
   },
   WARM_UP_BROADCASTS: {
     group: "replica", readBy: ["replica"], type: "integer", default: 25, min: 0, max: 1_000,
