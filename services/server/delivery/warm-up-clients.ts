@@ -55,8 +55,9 @@ export class WarmUpClients {
         resolve(0);
         this.waiter?.resolve(false);
       });
-      // A fork that fails (no such file, no memory) emits "error" and, maybe, no "exit".
-      child.once("error", () => resolve(0));
+      // A fork that fails (no such file, no memory) emits "error" and, maybe, no "exit"; so does a send or a
+      // kill that fails later. `on`, not `once`: an "error" without a listener would end the worker.
+      child.on("error", () => resolve(0));
     });
     // Its own timeout per socket ends it with what joined; this one is for a process that never answers.
     return withTimeout(joined, timeoutMs + 1_000, "warm-up clients joining").catch(() => 0);
