@@ -63,9 +63,9 @@ export class WarmUpClients {
     return withTimeout(joined, timeoutMs + 1_000, "warm-up clients joining").catch(() => 0);
   }
 
-  /** Whether at least one socket has received broadcast `broadcast`. */
+  /** Whether at least one socket has received broadcast `broadcast` (the process says so before "reached"). */
   hasArrived(broadcast: number): boolean {
-    return this.arrived.has(broadcast) || this.reached.has(broadcast);
+    return this.arrived.has(broadcast);
   }
 
   /** Resolves true when every joined socket has received broadcast `broadcast`, false after `timeoutMs`. */
