@@ -22,6 +22,7 @@ import { ResumablePublisher } from "../../services/shared/resumable-publisher.js
 import { startStack, type Stack } from "../stack.js";
 import { startNginxInFront } from "./nginx-in-front.js";
 import { pace } from "./pace.js";
+import { isSaturated, rampGoesOn } from "./ramp.js";
 import { machineBusy, machineCpuMicros, total, tree } from "./procstat.js";
 import {
   now,
@@ -584,14 +585,13 @@ async function fanOut(name: string, target: Target): Promise<ConfigResult> {
     log(
       `${name} ${rate}/s x ${connected.ok}: delivered ${Math.round(step.deliveredPerSecond)}/s (${(step.deliveryRatio * 100).toFixed(1)}%), p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, lost ${step.lost}, dup ${step.duplicated}, server ${step.serverCpuMicrosPerMessage.toFixed(1)} us/msg, clients ELU ${step.clientElu.toFixed(2)}`,
     );
-    // Saturated: delivery stops following the offered rate, messages go missing, or p99 explodes.
-    if (step.deliveredPerSecond < 0.9 * step.offeredPerSecond || step.deliveryRatio < 0.97 || step.p99 > 1000) {
+    if (isSaturated(step)) {
       step.saturated = true;
       log(
         `${name}: saturated at ${rate}/s (delivered ${Math.round(step.deliveredPerSecond)}/s of ${Math.round(step.offeredPerSecond)}/s offered, ${(step.deliveryRatio * 100).toFixed(1)}% eventually, p99 ${step.p99} ms)`,
       );
-      break;
     }
+    if (!rampGoesOn(steps)) break;
   }
   pool.close();
   return { name, clients: connected.ok, connectMs: connected.ms, cold, steps };
