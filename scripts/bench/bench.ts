@@ -4,7 +4,7 @@
  * measured in the same run as two baselines on the same machine and clients: a raw `ws` server and a
  * plain Socket.IO server, each in one process. Writes results.json, report.md and plot.svg.
  *
- *   npm run bench                      # a few minutes on 2 cores
+ *   npm run bench                      # about 15 minutes on 2 cores
  *   npm run bench -- --quick           # under a minute
  *   npm run bench -- --clients 5000 --rates 5,10,20 --replicas 3 --workers 2 --duration 5 --repeats 3
  */
