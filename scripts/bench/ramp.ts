@@ -11,7 +11,6 @@ export interface RampStep {
   deliveryRatio: number;
   /** ms */
   p99: number;
-  saturated?: boolean;
 }
 
 /** Saturated: delivery stops following the offered rate, messages go missing, or p99 explodes. */
@@ -28,6 +27,6 @@ export function isSaturated(step: RampStep): boolean {
  * configuration shows what it delivers when it cannot keep up.
  */
 export function rampGoesOn(steps: readonly RampStep[]): boolean {
-  const firstSaturated = steps.findIndex((step) => step.saturated);
+  const firstSaturated = steps.findIndex(isSaturated);
   return firstSaturated === -1 || firstSaturated === steps.length - 1;
 }
